@@ -1,0 +1,45 @@
+//! Verify Django password hashes exactly as Django does.
+//!
+//! Every format Django 1.4 to 6.x wrote or still reads: `pbkdf2_sha256`,
+//! `pbkdf2_sha1`, `argon2` (id, i, d; v=19, v=16 and no version), `bcrypt_sha256`,
+//! `bcrypt`, `scrypt`, salted `sha1` and `md5`, unsalted `sha1` and `md5`, DES
+//! `crypt`, and unusable passwords. No I/O; builds for `wasm32-unknown-unknown`.
+//!
+//! ```
+//! let field = "pbkdf2_sha256$390000$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=";
+//! assert_eq!(djhash::verify("lètmein".as_bytes(), field), Ok(true));
+//! assert_eq!(djhash::verify(b"wrong", field), Ok(false));
+//! assert!(djhash::verify(b"x", "pbkdf2_sha256$abc$salt$hash").is_err());
+//! ```
+//!
+//! A string that cannot be verified (unusable, unknown, malformed, over a
+//! cost cap) is an [`Error`], never `Ok(false)`: callers must be able to
+//! tell "wrong password" from "this row cannot be checked".
+
+extern crate alloc;
+
+mod error;
+mod limits;
+mod parse;
+mod verify;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use error::{Cap, Error};
+pub use limits::{
+    DEFAULT_MAX_ARGON2_MEMORY_KIB, DEFAULT_MAX_ARGON2_PASSES, DEFAULT_MAX_BCRYPT_COST, DEFAULT_MAX_PBKDF2_ITERATIONS,
+    DEFAULT_MAX_SCRYPT_MEMORY_BYTES, DEFAULT_MAX_SCRYPT_WORK, Limits,
+};
+pub use parse::{Algorithm, Argon2Variant, Argon2Version, BcryptPrefix, DjangoHash};
+pub use verify::{Verifier, check_limits};
+
+/// Does `password` match the Django password field `encoded`, under the
+/// default [`Limits`]?
+///
+/// # Errors
+/// See [`Verifier::verify`].
+pub fn verify(password: &[u8], encoded: &str) -> Result<bool, Error> {
+    Verifier::default().verify(password, encoded)
+}

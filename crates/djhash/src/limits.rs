@@ -1,0 +1,71 @@
+//! Cost caps, checked on the parsed hash before any hashing work.
+//!
+//! A snapshot row may be hostile: `pbkdf2_sha256$4294967295$...` or an argon2
+//! `m` of 4 TiB would burn a Worker's CPU budget or memory on one request. The
+//! caps are a budget for the Cloudflare Worker (128 MB per isolate, a CPU
+//! limit in seconds), generous enough that every Django default passes.
+
+use crate::Error;
+use crate::error::Cap;
+
+/// Django 6.0's PBKDF2 default is 1,200,000; 4,000,000 leaves room for sites
+/// that raised it and still verifies in about a second in Wasm.
+pub const DEFAULT_MAX_PBKDF2_ITERATIONS: u32 = 4_000_000;
+/// Django's default is 12; each step doubles the work.
+pub const DEFAULT_MAX_BCRYPT_COST: u32 = 16;
+/// What OpenSSL's `EVP_PBE_scrypt` allows when `maxmem` is 0, as Django calls
+/// it: a larger scrypt hash makes Django itself raise, so nothing above it was
+/// ever verifiable.
+pub const DEFAULT_MAX_SCRYPT_MEMORY_BYTES: u64 = 32 * 1024 * 1024;
+/// `N * r * p`: 16 times Django 4's default (2^14 * 8 * 1), three times
+/// Django 5's (2^14 * 8 * 5).
+pub const DEFAULT_MAX_SCRYPT_WORK: u64 = (1 << 14) * 8 * 16;
+/// Django's argon2 default (`m=102400`, 100 MiB): the most that fits a
+/// Worker isolate's 128 MB beside the Wasm module itself.
+pub const DEFAULT_MAX_ARGON2_MEMORY_KIB: u32 = 102_400;
+/// Django's default is `t=2`.
+pub const DEFAULT_MAX_ARGON2_PASSES: u32 = 8;
+
+/// The caps a [`crate::Verifier`] enforces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest PBKDF2 iteration count.
+    pub max_pbkdf2_iterations: u32,
+    /// Largest bcrypt cost (log2 rounds).
+    pub max_bcrypt_cost: u32,
+    /// Largest scrypt memory, `128 * r * (N + 2) + 128 * r * p` bytes.
+    pub max_scrypt_memory_bytes: u64,
+    /// Largest scrypt `N * r * p`.
+    pub max_scrypt_work: u64,
+    /// Largest argon2 `m`, in KiB.
+    pub max_argon2_memory_kib: u32,
+    /// Largest argon2 `t`.
+    pub max_argon2_passes: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pbkdf2_iterations: DEFAULT_MAX_PBKDF2_ITERATIONS,
+            max_bcrypt_cost: DEFAULT_MAX_BCRYPT_COST,
+            max_scrypt_memory_bytes: DEFAULT_MAX_SCRYPT_MEMORY_BYTES,
+            max_scrypt_work: DEFAULT_MAX_SCRYPT_WORK,
+            max_argon2_memory_kib: DEFAULT_MAX_ARGON2_MEMORY_KIB,
+            max_argon2_passes: DEFAULT_MAX_ARGON2_PASSES,
+        }
+    }
+}
+
+pub(crate) fn check(cap: Cap, value: u64, limit: u64) -> Result<(), Error> {
+    if value > limit { Err(Error::OverCap { cap, value, limit }) } else { Ok(()) }
+}
+
+/// scrypt memory as OpenSSL's `EVP_PBE_scrypt` counts it against `maxmem`:
+/// `B` (`p * 128 * r`) plus `V` (`128 * r * (N + 2)`). Saturates, so a huge
+/// hostile value still compares as over the cap.
+pub(crate) fn scrypt_memory_bytes(n: u64, r: u32, p: u32) -> u64 {
+    let r = u64::from(r);
+    let b = u64::from(p).saturating_mul(128).saturating_mul(r);
+    let v = n.saturating_add(2).saturating_mul(128).saturating_mul(r);
+    b.saturating_add(v)
+}

@@ -1,0 +1,221 @@
+//! Checking a candidate password against a parsed hash, as Django does.
+//!
+//! Every digest is compared in constant time. Costs are checked against the
+//! [`Limits`] before any hashing starts.
+
+use alloc::vec::Vec;
+
+use base64::Engine as _;
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use crate::error::Cap;
+use crate::limits::{self, Limits};
+use crate::parse::{Argon2Variant, Argon2Version};
+use crate::{Algorithm, DjangoHash, Error};
+
+/// Verifies Django password fields under a set of [`Limits`].
+///
+/// Keeps one argon2 working buffer across calls: a Worker that verifies
+/// Django's default argon2 (100 MiB) again and again reuses the same memory
+/// instead of growing the Wasm heap per login.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    limits: Limits,
+    argon2_blocks: Vec<argon2::Block>,
+}
+
+impl Verifier {
+    /// A verifier enforcing `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Verifier { limits, argon2_blocks: Vec::new() }
+    }
+
+    /// The limits this verifier enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Does `password` match the Django password field `encoded`?
+    ///
+    /// # Errors
+    /// When the field cannot be verified: unusable, unknown algorithm,
+    /// malformed, unsupported, or over a cap. Never `Ok(true)` then.
+    pub fn verify(&mut self, password: &[u8], encoded: &str) -> Result<bool, Error> {
+        let hash = DjangoHash::parse(encoded)?;
+        self.verify_parsed(password, &hash)
+    }
+
+    /// [`Verifier::verify`] for an already parsed field.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify`], from the caps and from the hash libraries.
+    pub fn verify_parsed(&mut self, password: &[u8], hash: &DjangoHash<'_>) -> Result<bool, Error> {
+        check_limits(hash, &self.limits)?;
+        match hash {
+            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
+                Ok(pbkdf2(*algorithm, password, salt.as_bytes(), *iterations, hash))
+            }
+            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => {
+                let algorithm = match variant {
+                    Argon2Variant::D => argon2::Algorithm::Argon2d,
+                    Argon2Variant::I => argon2::Algorithm::Argon2i,
+                    Argon2Variant::Id => argon2::Algorithm::Argon2id,
+                };
+                let version = match version {
+                    Argon2Version::Implicit10 | Argon2Version::V10 => argon2::Version::V0x10,
+                    Argon2Version::V13 => argon2::Version::V0x13,
+                };
+                let params = argon2::Params::new(*memory_kib, *passes, *lanes, Some(hash.len()))
+                    .map_err(|_| Error::malformed(Algorithm::Argon2, "parameters argon2 refuses"))?;
+                let blocks = params.block_count();
+                if self.argon2_blocks.len() < blocks {
+                    self.argon2_blocks.resize(blocks, argon2::Block::default());
+                }
+                let memory = self.argon2_blocks.get_mut(..blocks).unwrap_or_default();
+                let mut out = alloc::vec![0u8; hash.len()];
+                argon2::Argon2::new(algorithm, version, params)
+                    .hash_password_into_with_memory(password, salt, &mut out, memory)
+                    .map_err(|_| Error::malformed(Algorithm::Argon2, "inputs argon2 refuses"))?;
+                Ok(bool::from(out.ct_eq(hash)))
+            }
+            DjangoHash::Bcrypt { algorithm, cost, salt, salt_and_checksum, .. } => {
+                Ok(bcrypt(*algorithm == Algorithm::BcryptSha256, password, *cost, *salt, salt_and_checksum))
+            }
+            DjangoHash::Scrypt { n, r, p, salt, hash } => {
+                // parse() guarantees a power of two; log2 of a u64 fits a u8.
+                let log_n = n.trailing_zeros() as u8;
+                let params = scrypt::Params::new(log_n, *r, *p)
+                    .map_err(|_| Error::malformed(Algorithm::Scrypt, "parameters scrypt refuses"))?;
+                let mut out = [0u8; 64];
+                scrypt::scrypt(password, salt.as_bytes(), &params, &mut out)
+                    .map_err(|_| Error::malformed(Algorithm::Scrypt, "output length scrypt refuses"))?;
+                Ok(bool::from(out.ct_eq(hash.as_slice())))
+            }
+            DjangoHash::Salted { algorithm, salt, hex } => {
+                Ok(hex_digest_eq(*algorithm, &[salt.as_bytes(), password], hex))
+            }
+            DjangoHash::Unsalted { algorithm, hex, .. } => Ok(hex_digest_eq(*algorithm, &[password], hex)),
+            DjangoHash::Crypt { data, .. } => crypt(password, data),
+        }
+    }
+}
+
+/// Checks `hash`'s cost parameters against `limits`.
+///
+/// # Errors
+/// [`Error::OverCap`] naming the first cap exceeded.
+pub fn check_limits(hash: &DjangoHash<'_>, limits: &Limits) -> Result<(), Error> {
+    match hash {
+        DjangoHash::Pbkdf2 { iterations, .. } => {
+            limits::check(Cap::Pbkdf2Iterations, *iterations, limits.max_pbkdf2_iterations.into())
+        }
+        DjangoHash::Argon2 { memory_kib, passes, .. } => {
+            limits::check(Cap::Argon2Memory, (*memory_kib).into(), limits.max_argon2_memory_kib.into())?;
+            limits::check(Cap::Argon2Passes, (*passes).into(), limits.max_argon2_passes.into())
+        }
+        DjangoHash::Bcrypt { cost, .. } => limits::check(Cap::BcryptCost, (*cost).into(), limits.max_bcrypt_cost.into()),
+        DjangoHash::Scrypt { n, r, p, .. } => {
+            let memory = limits::scrypt_memory_bytes(*n, *r, *p);
+            limits::check(Cap::ScryptMemory, memory, limits.max_scrypt_memory_bytes)?;
+            let work = n.saturating_mul((*r).into()).saturating_mul((*p).into());
+            limits::check(Cap::ScryptWork, work, limits.max_scrypt_work)
+        }
+        DjangoHash::Salted { .. } | DjangoHash::Unsalted { .. } | DjangoHash::Crypt { .. } => Ok(()),
+    }
+}
+
+fn pbkdf2(algorithm: Algorithm, password: &[u8], salt: &[u8], iterations: u64, expected: &[u8]) -> bool {
+    // check_limits() bounds iterations by a u32 cap.
+    let rounds = u32::try_from(iterations).unwrap_or(u32::MAX);
+    let mut out = [0u8; 32];
+    let out = match algorithm {
+        Algorithm::Pbkdf2Sha1 => {
+            let out = out.get_mut(..20).unwrap_or_default();
+            pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, out);
+            out
+        }
+        _ => {
+            pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, rounds, &mut out);
+            &mut out[..]
+        }
+    };
+    bool::from(out.ct_eq(expected))
+}
+
+/// pyca/bcrypt 4 as Django calls it: bcrypt_sha256 first replaces the
+/// password with the hex SHA-256 of it (64 bytes, so never truncated); plain
+/// bcrypt keeps the first 72 bytes. bcrypt then hashes the key with a NUL
+/// terminator, itself cut at 72 bytes.
+fn bcrypt(sha256_first: bool, password: &[u8], cost: u32, salt: [u8; 16], stored: &str) -> bool {
+    let mut prehashed = [0u8; 64];
+    let password = if sha256_first {
+        hex_lower(&Sha256::digest(password), &mut prehashed);
+        &prehashed[..]
+    } else {
+        password.get(..72).unwrap_or(password)
+    };
+    let mut key = [0u8; 72];
+    let len = (password.len() + 1).min(72);
+    for (k, p) in key.iter_mut().zip(password) {
+        *k = *p;
+    }
+    let key = key.get(..len).unwrap_or_default();
+    let raw = ::bcrypt::bcrypt(cost, salt, key);
+    // Compare the whole re-encoded salt and checksum, as Django compares the
+    // whole string pyca/bcrypt writes back.
+    let mut computed = [0u8; 53];
+    let salt_len = ::bcrypt::BASE_64.encode_slice(salt, &mut computed).unwrap_or(0);
+    let checksum = raw.get(..23).unwrap_or_default();
+    let tail = computed.get_mut(salt_len..).unwrap_or_default();
+    let written = salt_len + ::bcrypt::BASE_64.encode_slice(checksum, tail).unwrap_or(0);
+    written == 53 && bool::from(computed.ct_eq(stored.as_bytes()))
+}
+
+fn hex_digest_eq(algorithm: Algorithm, parts: &[&[u8]], stored: &str) -> bool {
+    let mut hex = [0u8; 40];
+    let len = match algorithm {
+        Algorithm::Md5 | Algorithm::UnsaltedMd5 => {
+            let mut digest = md5::Md5::new();
+            parts.iter().for_each(|p| digest.update(p));
+            hex_lower(&digest.finalize(), &mut hex)
+        }
+        _ => {
+            let mut digest = Sha1::new();
+            parts.iter().for_each(|p| digest.update(p));
+            hex_lower(&digest.finalize(), &mut hex)
+        }
+    };
+    bool::from(hex.get(..len).unwrap_or_default().ct_eq(stored.as_bytes()))
+}
+
+/// Lowercase hex of `bytes` into `out`; returns the length written.
+#[allow(clippy::indexing_slicing)] // a nibble (0..=15) always indexes DIGITS
+fn hex_lower(bytes: &[u8], out: &mut [u8]) -> usize {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut written = 0;
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        if let [hi, lo] = pair {
+            *hi = DIGITS[usize::from(byte >> 4)];
+            *lo = DIGITS[usize::from(byte & 0x0f)];
+            written += 2;
+        }
+    }
+    written
+}
+
+/// Traditional DES crypt(3), as Python's `crypt.crypt` over libxcrypt: the
+/// first two characters are the salt, only the first 8 bytes of the password
+/// count, 7 bits each.
+fn crypt(password: &[u8], data: &str) -> Result<bool, Error> {
+    if password.contains(&0) {
+        // Python refuses to pass an embedded NUL to crypt(3); Django raises.
+        return Err(Error::Unsupported { algorithm: Algorithm::Crypt, reason: "crypt(3) cannot take a password containing NUL" });
+    }
+    let salt = data.get(..2).unwrap_or_default();
+    #[allow(deprecated)] // pwhash deprecates DES crypt for new hashes; we only verify.
+    let computed = pwhash::unix_crypt::hash_with(salt, password)
+        .map_err(|_| Error::malformed(Algorithm::Crypt, "the salt is not two crypt(3) characters"))?;
+    Ok(bool::from(computed.as_bytes().ct_eq(data.as_bytes())))
+}
