@@ -1,1 +1,24 @@
-fn main(){}
+//! `djedge`: the command-line tool. Parses arguments and hands each
+//! subcommand its validated configuration; errors are printed once, as one
+//! sentence, with a non-zero exit.
+
+mod args;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Verify(verify) => verify::run(&verify.limits.to_limits()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("djedge: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
