@@ -2,6 +2,8 @@
 //! panic, and the right kind.
 
 use djhash::{Algorithm, Cap, DjangoHash, Error, Limits, Verifier};
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn malformed(algorithm: Algorithm) -> impl Fn(&Error) -> bool {
     move |e| matches!(e, Error::Malformed { algorithm: a, .. } if *a == algorithm)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing djedge needs, idempotently: the wasm32
+# target and wasm-bindgen-cli at exactly the wasm-bindgen version in
+# Cargo.lock (the two must never drift).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v cargo >/dev/null || { echo "setup: cargo is needed (https://rustup.rs)." >&2; exit 1; }
+command -v node >/dev/null || { echo "setup: node (20 or later) is needed for the Wasm tests." >&2; exit 1; }
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  echo "setup: installing wasm-bindgen-cli $wb_version (takes a few minutes once)" >&2
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
