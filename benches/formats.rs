@@ -2,6 +2,7 @@
 //! djhash`). The encoded strings are the ones real Django made for the
 //! vector fixtures; bench/compare.py times the same formats against Django's
 //! own check_password in one run.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use djhash::{DjangoHash, Verifier};

@@ -21,6 +21,7 @@ extern crate alloc;
 mod error;
 mod limits;
 mod parse;
+mod pbkdf2_sha256;
 mod verify;
 
 #[cfg(feature = "fuzzing")]
@@ -33,6 +34,7 @@ pub use limits::{
     DEFAULT_MAX_SCRYPT_MEMORY_BYTES, DEFAULT_MAX_SCRYPT_WORK, Limits,
 };
 pub use parse::{Algorithm, Argon2Variant, Argon2Version, BcryptPrefix, DjangoHash};
+pub use pbkdf2_sha256::pbkdf2_hmac_sha256;
 pub use verify::{Verifier, check_limits};
 
 /// Does `password` match the Django password field `encoded`, under the

@@ -129,19 +129,13 @@ pub fn check_limits(hash: &DjangoHash<'_>, limits: &Limits) -> Result<(), Error>
 fn pbkdf2(algorithm: Algorithm, password: &[u8], salt: &[u8], iterations: u64, expected: &[u8]) -> bool {
     // check_limits() bounds iterations by a u32 cap.
     let rounds = u32::try_from(iterations).unwrap_or(u32::MAX);
-    let mut out = [0u8; 32];
-    let out = match algorithm {
-        Algorithm::Pbkdf2Sha1 => {
-            let out = out.get_mut(..20).unwrap_or_default();
-            pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, out);
-            out
-        }
-        _ => {
-            pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, rounds, &mut out);
-            &mut out[..]
-        }
-    };
-    bool::from(out.ct_eq(expected))
+    if algorithm == Algorithm::Pbkdf2Sha1 {
+        let mut out = [0u8; 20];
+        pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, &mut out);
+        bool::from(out.ct_eq(expected))
+    } else {
+        bool::from(crate::pbkdf2_sha256::pbkdf2_hmac_sha256(password, salt, rounds).ct_eq(expected))
+    }
 }
 
 /// pyca/bcrypt 4 as Django calls it: bcrypt_sha256 first replaces the

@@ -1,5 +1,6 @@
 //! One line per bad field and the error it must give: never `Ok`, never a
 //! panic, and the right kind.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
 
 use djhash::{Algorithm, Cap, DjangoHash, Error, Limits, Verifier};
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -12,7 +13,8 @@ fn malformed(algorithm: Algorithm) -> impl Fn(&Error) -> bool {
 #[test]
 fn malformed_fields_table() {
     use Algorithm::*;
-    let table: &[(&str, &dyn Fn(&Error) -> bool)] = &[
+    type Expect<'a> = &'a dyn Fn(&Error) -> bool;
+    let table: &[(&str, Expect)] = &[
         ("", &|e| *e == Error::Unusable),
         ("!", &|e| *e == Error::Unusable),
         ("!Fs9PoOGZ6kD5dE3AqyHhQ2rVXcJzxxs1Zm1lb7wB", &|e| *e == Error::Unusable),

@@ -2,6 +2,7 @@
 //! writes back byte for byte, and nothing unverifiable is ever `Ok(true)`.
 //! (Native only: proptest does not build for wasm32-unknown-unknown; the
 //! Wasm run checks the same code on every Django vector.)
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
 #![cfg(not(target_arch = "wasm32"))]
 
 use djhash::fuzzing::{FUZZ_LIMITS, parse_and_verify};
@@ -51,5 +52,22 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(data in any::<Vec<u8>>()) {
         djhash::fuzzing::fuzz_bytes(&data);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// djhash's own PBKDF2-SHA256 loop gives the `pbkdf2` crate's bytes, for
+    /// keys shorter and longer than a SHA-256 block.
+    #[test]
+    fn own_pbkdf2_loop_matches_the_pbkdf2_crate(
+        password in prop::collection::vec(any::<u8>(), 0..150),
+        salt in prop::collection::vec(any::<u8>(), 0..80),
+        rounds in 1u32..300,
+    ) {
+        let mut expected = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(&password, &salt, rounds, &mut expected);
+        prop_assert_eq!(djhash::pbkdf2_hmac_sha256(&password, &salt, rounds), expected);
     }
 }
