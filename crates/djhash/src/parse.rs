@@ -410,16 +410,13 @@ fn argon2(rest: &str) -> Result<DjangoHash<'_>, Error> {
 
 fn bcrypt(algorithm: Algorithm, rest: &str) -> Result<DjangoHash<'_>, Error> {
     let bad = |reason| Error::malformed(algorithm, reason);
-    // rest is "$2b$12$" + 22 salt + 31 checksum characters.
-    let shape = rest.len() == 60 && rest.is_ascii() && rest.get(..1) == Some("$") && rest.get(3..4) == Some("$");
-    let (Some(prefix), Some(cost), Some("$"), Some(salt_and_checksum)) =
-        (rest.get(1..3), rest.get(4..6), rest.get(6..7), rest.get(7..))
-    else {
+    // rest is "$2b$12$" + 22 salt + 31 checksum characters; checked ASCII
+    // first, so the fixed offsets below are character boundaries.
+    let fields = (rest.len() == 60 && rest.is_ascii())
+        .then(|| (rest.get(..1), rest.get(1..3), rest.get(3..4), rest.get(4..6), rest.get(6..7), rest.get(7..)));
+    let Some((Some("$"), Some(prefix), Some("$"), Some(cost), Some("$"), Some(salt_and_checksum))) = fields else {
         return Err(bad("expected $2b$<cost>$<53 characters>"));
     };
-    if !shape {
-        return Err(bad("expected $2b$<cost>$<53 characters>"));
-    }
     let prefix = match prefix {
         "2a" => BcryptPrefix::A,
         "2b" => BcryptPrefix::B,
@@ -434,7 +431,7 @@ fn bcrypt(algorithm: Algorithm, rest: &str) -> Result<DjangoHash<'_>, Error> {
     if !(4..=31).contains(&cost) {
         return Err(bad("the cost is outside 04 to 31"));
     }
-    let (salt_chars, checksum) = salt_and_checksum.split_at(22);
+    let (salt_chars, checksum) = salt_and_checksum.split_at_checked(22).ok_or(bad("expected 53 characters"))?;
     let mut salt = [0u8; 16];
     match bcrypt::BASE_64.decode_slice(salt_chars, &mut salt) {
         Ok(16) => {}
