@@ -21,6 +21,61 @@ pub enum Command {
     /// unusable, unknown_algorithm, malformed, unsupported, over_cap) or the
     /// input line is not such an object (kind: bad_input).
     Verify(VerifyArgs),
+    /// Read a Django site's users from its database into a snapshot.
+    ///
+    /// Writes DIR/kv/put-*.json (for `wrangler kv bulk put`), DIR/index.jsonl,
+    /// DIR/manifest.json and DIR/report.json, and prints the report's summary.
+    /// With --previous, writes only what changed since that snapshot, plus
+    /// DIR/kv/delete.json (for `wrangler kv bulk delete`).
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// sqlite:///abs/path/db.sqlite3, sqlite://rel/path, postgres://user:pass@host:port/db or mysql://...
+    #[arg(long, value_name = "URL")]
+    pub database: String,
+    /// A new or empty directory for the snapshot.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// The previous snapshot: write only the puts and deletes since it.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<std::path::PathBuf>,
+    /// The user table (a custom user model's db_table).
+    #[arg(long, default_value = "auth_user")]
+    pub table: String,
+    /// The column login matches exactly (the model's USERNAME_FIELD).
+    #[arg(long, default_value = "username")]
+    pub username_column: String,
+    /// The email column.
+    #[arg(long, default_value = "email")]
+    pub email_column: String,
+    /// The user-group link table.
+    #[arg(long, default_value = "auth_user_groups")]
+    pub groups_table: String,
+    /// Its column naming the user.
+    #[arg(long, default_value = "user_id")]
+    pub groups_user_column: String,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl ExportArgs {
+    pub fn to_options(&self) -> djedge_export::ExportOptions {
+        djedge_export::ExportOptions {
+            database: self.database.clone(),
+            out: self.out.clone(),
+            previous: self.previous.clone(),
+            table: djedge_export::UserTable {
+                table: self.table.clone(),
+                username_column: self.username_column.clone(),
+                email_column: self.email_column.clone(),
+                groups_table: self.groups_table.clone(),
+                groups_user_column: self.groups_user_column.clone(),
+            },
+            limits: self.limits.to_limits(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

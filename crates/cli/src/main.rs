@@ -3,6 +3,7 @@
 //! sentence, with a non-zero exit.
 
 mod args;
+mod export;
 mod verify;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Verify(verify) => verify::run(&verify.limits.to_limits()),
+        args::Command::Export(export) => export::run(&export.to_options()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,192 @@
+//! The migration report: what will not migrate cleanly, and why.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use djedge_snapshot::UserRecord;
+use djhash::DjangoHash;
+use serde::Serialize;
+
+/// One user (or row) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The primary key, if readable.
+    pub id: Option<i64>,
+    /// The username, if readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Users sharing one email, compared case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SharedEmail {
+    /// The lowercased email.
+    pub email: String,
+    /// The users' primary keys, ascending.
+    pub ids: Vec<i64>,
+}
+
+/// Counts for one hash format.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FormatCount {
+    /// Users with this format.
+    pub users: u64,
+    /// Users by cost parameters (`iterations=1000000`, `cost=12`, …).
+    pub by_cost: BTreeMap<String, u64>,
+}
+
+/// The whole report, written as `report.json` and summarized for people.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Rows read, readable or not.
+    pub rows: u64,
+    /// Users written to the snapshot.
+    pub users: u64,
+    /// Of those, active.
+    pub active: u64,
+    /// Active users with a password the edge can verify: the lazy migration's reach.
+    pub lazily_migratable: u64,
+    /// Users by hash format (`unusable`, `unknown` and `malformed` included).
+    pub by_format: BTreeMap<String, FormatCount>,
+    /// Users who cannot migrate by logging in, and why.
+    pub cannot_migrate_lazily: Vec<Entry>,
+    /// Emails several users share: never resolved to one of them.
+    pub shared_emails: Vec<SharedEmail>,
+    /// Users with an empty email (primary keys).
+    pub empty_emails: Vec<i64>,
+    /// Users whose email is not a plausible address.
+    pub invalid_emails: Vec<Entry>,
+    /// Usernames Auth0 would refuse.
+    pub usernames_auth0_refuses: Vec<Entry>,
+    /// Rows that could not be read; not in the snapshot.
+    pub unreadable_rows: Vec<Entry>,
+}
+
+impl Report {
+    /// Counts and checks one user written to the snapshot.
+    pub fn add_user(&mut self, user: &UserRecord, limits: &djhash::Limits) {
+        self.users += 1;
+        let problem = |reason: String| Entry { id: Some(user.id), username: Some(user.username.clone()), reason };
+        let (format, cost, hash_problem) = classify(&user.password, limits);
+        let count = self.by_format.entry(format).or_default();
+        count.users += 1;
+        if let Some(cost) = cost {
+            *count.by_cost.entry(cost).or_default() += 1;
+        }
+        if user.is_active {
+            self.active += 1;
+        }
+        match (user.is_active, hash_problem) {
+            (true, None) => self.lazily_migratable += 1,
+            (false, _) => self.cannot_migrate_lazily.push(problem("inactive".into())),
+            (true, Some(reason)) => self.cannot_migrate_lazily.push(problem(reason)),
+        }
+        if user.email.is_empty() {
+            self.empty_emails.push(user.id);
+        } else if !plausible_email(&user.email) {
+            self.invalid_emails.push(problem(format!("{:?} is not a plausible email address", user.email)));
+        }
+        if let Some(reason) = auth0_username_problem(&user.username) {
+            self.usernames_auth0_refuses.push(problem(reason.into()));
+        }
+    }
+}
+
+/// The format label, cost label and (if the edge cannot verify it) why.
+fn classify(password: &str, limits: &djhash::Limits) -> (String, Option<String>, Option<String>) {
+    match DjangoHash::parse(password) {
+        Ok(hash) => {
+            let cost = match &hash {
+                DjangoHash::Pbkdf2 { iterations, .. } => Some(format!("iterations={iterations}")),
+                DjangoHash::Argon2 { variant, memory_kib, passes, lanes, .. } => {
+                    Some(format!("{} m={memory_kib},t={passes},p={lanes}", variant.name()))
+                }
+                DjangoHash::Bcrypt { cost, .. } => Some(format!("cost={cost}")),
+                DjangoHash::Scrypt { n, r, p, .. } => Some(format!("N={n},r={r},p={p}")),
+                _ => None,
+            };
+            let over_cap = djhash::check_limits(&hash, limits).err().map(|e| e.to_string());
+            (hash.algorithm().name().to_string(), cost, over_cap)
+        }
+        Err(djhash::Error::Unusable) => ("unusable".into(), None, Some("unusable_password".into())),
+        Err(djhash::Error::UnknownAlgorithm) => ("unknown".into(), None, Some(djhash::Error::UnknownAlgorithm.to_string())),
+        Err(e) => ("malformed".into(), None, Some(e.to_string())),
+    }
+}
+
+/// One `@`, something on each side, a dot in the domain, no spaces or
+/// controls, at most 254 bytes: what Auth0 and mail servers will take.
+pub fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Auth0 usernames: 1 to 128 characters of ASCII letters, digits and
+/// `_ + - . ! # $ ' ^ ` ~ @`.
+pub fn auth0_username_problem(username: &str) -> Option<&'static str> {
+    const ALLOWED: &str = "_+-.!#$'^`~@";
+    if username.is_empty() {
+        Some("the username is empty")
+    } else if username.chars().count() > 128 {
+        Some("the username is longer than Auth0's 128 characters")
+    } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || ALLOWED.contains(c)) {
+        Some("the username has characters Auth0 does not allow (ASCII letters, digits and _+-.!#$'^`~@ only)")
+    } else {
+        None
+    }
+}
+
+impl fmt::Display for Report {
+    /// The short human summary.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} rows read, {} users in the snapshot ({} active)", self.rows, self.users, self.active)?;
+        writeln!(f, "{} active users can migrate by logging in", self.lazily_migratable)?;
+        writeln!(f, "hash formats:")?;
+        for (format, count) in &self.by_format {
+            let costs: Vec<String> = count.by_cost.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+            let costs = if costs.is_empty() { String::new() } else { format!(" ({})", costs.join(", ")) };
+            writeln!(f, "  {format}: {}{costs}", count.users)?;
+        }
+        let lists: [(&str, usize); 6] = [
+            ("cannot migrate by logging in", self.cannot_migrate_lazily.len()),
+            ("emails shared by several users", self.shared_emails.len()),
+            ("empty emails", self.empty_emails.len()),
+            ("invalid emails", self.invalid_emails.len()),
+            ("usernames Auth0 would refuse", self.usernames_auth0_refuses.len()),
+            ("unreadable rows (not in the snapshot)", self.unreadable_rows.len()),
+        ];
+        for (what, n) in lists {
+            writeln!(f, "{what}: {n}")?;
+        }
+        for entry in self.unreadable_rows.iter().take(10) {
+            let id = entry.id.map_or_else(|| "?".to_string(), |id| id.to_string());
+            writeln!(f, "  row id {id}: {}", entry.reason)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_usernames_are_checked_as_auth0_would() {
+        assert!(plausible_email("a@b.co"));
+        for bad in ["", "ab", "a@b", "@b.co", "a@.co", "a b@c.co", "a@b@c.co"] {
+            assert!(!plausible_email(bad), "{bad:?}");
+        }
+        assert_eq!(auth0_username_problem("bob_1.x@y"), None);
+        assert!(auth0_username_problem("pipe|user").is_some());
+        assert!(auth0_username_problem("zoë").is_some());
+        assert!(auth0_username_problem(&"a".repeat(129)).is_some());
+    }
+}
