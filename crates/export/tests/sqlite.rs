@@ -109,3 +109,137 @@ async fn every_django_user_logs_in_through_the_snapshot() {
     assert_eq!(report.by_format["pbkdf2_sha256"].by_cost["iterations=1000000"], 12);
     assert!(report.unreadable_rows.is_empty());
 }
+
+#[tokio::test]
+async fn a_custom_user_model_with_email_as_username() {
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = options(&fixture("custom-user-django-5.2.sqlite3"), &out.path().join("snap"), None);
+    opts.table = UserTable {
+        table: "customuser_emailuser".into(),
+        username_column: "email".into(),
+        email_column: "email".into(),
+        groups_table: "customuser_emailuser_groups".into(),
+        groups_user_column: "emailuser_id".into(),
+    };
+    let exported = run(&opts).await;
+    let (kv, _) = read_snapshot(&out.path().join("snap"));
+    let passwords: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("custom-user-django-5.2.passwords.json")).unwrap()).unwrap();
+    let mut verifier = djhash::Verifier::default();
+    for (email, password) in passwords["passwords"].as_object().unwrap() {
+        let Some(StoredValue::User(user)) = lookup(&kv, email) else { panic!("{email} not found") };
+        if let Some(password) = password.as_str() {
+            assert_eq!(verifier.verify(password.as_bytes(), &user.password), Ok(true), "{email}");
+        }
+    }
+    // Django's unique email is case-sensitive; these two differ only in case,
+    // so each logs in by its exact username but neither by the shared email.
+    assert!(matches!(lookup(&kv, "Shared@Example.com"), Some(StoredValue::User(u)) if u.email == "Shared@Example.com"));
+    assert!(matches!(lookup(&kv, "SHARED@example.com"), Some(StoredValue::AmbiguousEmail { .. })));
+    assert_eq!(exported.report.users, 22);
+    assert!(exported.report.usernames_auth0_refuses.is_empty());
+}
+
+async fn execute(db: &Path, statements: &[&str]) {
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
+    }
+}
+
+fn copy_fixture(dir: &Path) -> PathBuf {
+    let db = dir.join("db.sqlite3");
+    std::fs::copy(fixture("demo-django-5.2.sqlite3"), &db).unwrap();
+    db
+}
+
+#[tokio::test]
+async fn damaged_rows_are_reported_and_the_export_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_fixture(dir.path());
+    execute(&db, &[
+        "UPDATE auth_user SET password = substr(password, 1, 25) WHERE username = 'alice'",
+        "UPDATE auth_user SET first_name = CAST(X'C328' AS TEXT) WHERE username = 'staff_sam'",
+        "UPDATE auth_user SET is_active = 7 WHERE username = 'root_rita'",
+        "UPDATE auth_user SET date_joined = 'last tuesday' WHERE username = 'zoë'",
+        "UPDATE auth_user SET username = CAST(X'FF' AS TEXT) WHERE username = 'pipe|user'",
+    ])
+    .await;
+    let exported = run(&options(&db, &dir.path().join("snap"), None)).await;
+    let report = &exported.report;
+    let unreadable: Vec<(i64, &str)> = report.unreadable_rows.iter().map(|e| (e.id.unwrap(), e.reason.as_str())).collect();
+    assert_eq!(unreadable, [
+        (14, "first_name is not valid UTF-8"),
+        (15, "is_active is 7, not 0 or 1"),
+        (20, "date_joined \"last tuesday\" is not a timestamp"),
+        (22, "username is not valid UTF-8"),
+    ]);
+    assert_eq!((report.rows, report.users), (23, 19));
+    // A truncated hash is readable but cannot be verified: in the snapshot
+    // (the edge answers "cannot verify"), and in the report.
+    let alice = report.cannot_migrate_lazily.iter().find(|e| e.username.as_deref() == Some("alice")).unwrap();
+    assert!(alice.reason.starts_with("malformed: pbkdf2_sha256"), "{}", alice.reason);
+    let (kv, _) = read_snapshot(&dir.path().join("snap"));
+    assert!(lookup(&kv, "alice").is_some() && lookup(&kv, "staff_sam").is_none());
+}
+
+#[tokio::test]
+async fn a_resync_writes_exactly_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_fixture(dir.path());
+    let first = run(&options(&db, &dir.path().join("v1"), None)).await;
+    execute(&db, &[
+        // New password, deactivation, deletion, a new user, an email change.
+        "UPDATE auth_user SET password = (SELECT password FROM auth_user WHERE username = 'user_md5') WHERE username = 'alice'",
+        "UPDATE auth_user SET is_active = 0 WHERE username = 'staff_sam'",
+        "DELETE FROM auth_user_groups WHERE user_id = (SELECT id FROM auth_user WHERE username = 'zoë')",
+        "DELETE FROM auth_user WHERE username = 'zoë'",
+        "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+         VALUES ('md5$salt$0123456789abcdef0123456789abcdef', NULL, 0, 'newcomer', '', '', 'new@example.com', 0, 1, '2025-01-02 03:04:05')",
+        "UPDATE auth_user SET email = 'pipe2@example.com' WHERE username = 'pipe|user'",
+    ])
+    .await;
+    let second = run(&options(&db, &dir.path().join("v2"), Some(&dir.path().join("v1")))).await;
+    let (puts, deletes) = read_snapshot(&dir.path().join("v2"));
+    let put_keys: Vec<&str> = puts.keys().map(String::as_str).collect();
+    assert_eq!(put_keys, [
+        "email/alice@example.com",
+        "email/new@example.com",
+        "email/pipe2@example.com",
+        "email/sam@example.com",
+        "user/alice",
+        "user/newcomer",
+        "user/pipe|user",
+        "user/staff_sam",
+    ]);
+    assert_eq!(deletes, ["email/pipe@example.com", "email/zoe@example.com", "user/zoë"]);
+    assert_eq!(second.manifest.kind, "delta");
+    assert_eq!(second.manifest.previous_digest.as_deref(), Some(first.manifest.digest.as_str()));
+    // The deactivated user can no longer log in through the edge once loaded.
+    let Some(StoredValue::User(sam)) = lookup(&puts, "staff_sam") else { panic!("sam") };
+    assert!(!sam.is_active);
+
+    // Loading the delta onto the first snapshot gives the second's full state.
+    let (mut state, _) = read_snapshot(&dir.path().join("v1"));
+    for key in &deletes {
+        state.remove(key);
+    }
+    state.extend(puts);
+    let full = tempfile::tempdir().unwrap();
+    run(&options(&db, &full.path().join("v2full"), None)).await;
+    assert_eq!(state, read_snapshot(&full.path().join("v2full")).0);
+}
+
+#[tokio::test]
+async fn refuses_what_would_lose_data() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("something"), "x").unwrap();
+    let err = export(&options(&fixture("demo-django-5.2.sqlite3"), dir.path(), None), &mut Quiet).await.unwrap_err();
+    assert!(err.to_string().contains("is not empty"), "{err}");
+    let err = export(&options(Path::new("/no/such.sqlite3"), &dir.path().join("x"), None), &mut Quiet).await.unwrap_err();
+    assert!(err.to_string().contains("no SQLite database"), "{err}");
+    let mut bad_table = options(&fixture("demo-django-5.2.sqlite3"), &dir.path().join("y"), None);
+    bad_table.table.table = "auth_user; DROP TABLE auth_user".into();
+    let err = export(&bad_table, &mut Quiet).await.unwrap_err();
+    assert!(err.to_string().contains("not a plain SQL table or column name"), "{err}");
+}
