@@ -8,9 +8,6 @@ cargo build --release -p djhash-wasm --target wasm32-unknown-unknown
 wasm-bindgen --target nodejs --out-dir target/djhash-wasm-node target/wasm32-unknown-unknown/release/djhash_wasm.wasm
 for spec in "5.2:" "4.2:--legacy"; do
   version=${spec%%:*}; flag=${spec#*:}
-  venv="target/venv-django-$version"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "django==$version.*" 'bcrypt<5' argon2-cffi
-  "$venv/bin/python" benches/compare.py --djedge target/release/djedge \
+  "$(scripts/django_venv.sh "$version")" benches/compare.py --djedge target/release/djedge \
     --wasm-pkg "$PWD/target/djhash-wasm-node/djhash_wasm.js" $flag --json "target/compare-$version.json"
 done

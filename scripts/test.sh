@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+# A real PostgreSQL, loaded by real Django, for the exporter's tests.
+export DJEDGE_TEST_POSTGRES_URL
+DJEDGE_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+export DJEDGE_TEST_POSTGRES_PASSWORDS="$PWD/target/postgres-django-5.2.passwords.json"
+"$(scripts/django_venv.sh 5.2)" tests/django_site/make_db.py --model default \
+  --database "$DJEDGE_TEST_POSTGRES_URL" --passwords "$DJEDGE_TEST_POSTGRES_PASSWORDS"
+
 cargo test --workspace
 cargo test -p djhash --target wasm32-unknown-unknown --test django_vectors --test malformed
 cargo clippy --workspace --all-targets -- -D warnings

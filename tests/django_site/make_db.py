@@ -42,14 +42,23 @@ parser.add_argument("--model", choices=["default", "custom"], default="default")
 parser.add_argument("--passwords", required=True)
 args = parser.parse_args()
 
+import tempfile  # noqa: E402
+
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+# The custom app gets real migrations, made now into a throwaway package, so
+# Django creates its tables after auth's (PostgreSQL checks the foreign keys).
+migrations_dir = tempfile.mkdtemp()
+os.makedirs(os.path.join(migrations_dir, "customuser_migrations"))
+open(os.path.join(migrations_dir, "customuser_migrations", "__init__.py"), "w").close()
+sys.path.insert(0, migrations_dir)
+custom = args.model == "custom"
 settings.configure(
-    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "customuser"],
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"] + (["customuser"] if custom else []),
     DATABASES={"default": database_settings(args.database)},
-    AUTH_USER_MODEL="customuser.EmailUser" if args.model == "custom" else "auth.User",
-    MIGRATION_MODULES={"customuser": None},
+    AUTH_USER_MODEL="customuser.EmailUser" if custom else "auth.User",
+    MIGRATION_MODULES={"customuser": "customuser_migrations"},
     PASSWORD_HASHERS=["django.contrib.auth.hashers." + h for h in (
         "PBKDF2PasswordHasher", "PBKDF2SHA1PasswordHasher", "Argon2PasswordHasher",
         "BCryptSHA256PasswordHasher", "BCryptPasswordHasher", "ScryptPasswordHasher", "MD5PasswordHasher")],
@@ -62,7 +71,9 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-call_command("migrate", run_syncdb=True, verbosity=0)
+if custom:
+    call_command("makemigrations", "customuser", verbosity=0)
+call_command("migrate", verbosity=0)
 User = get_user_model()
 User.objects.all().delete()
 Group.objects.all().delete()

@@ -1,13 +1,6 @@
 #!/usr/bin/env bash
-# Re-make the Django test vectors: one virtualenv per Django version, from
-# PyPI. bcrypt<5 because 5.x refuses >72-byte passwords that every earlier
-# release truncated, and real databases hold hashes made that way.
+# Re-makes the Django test vectors with real Django 4.2 LTS and 5.2.
 set -euo pipefail
-cd "$(dirname "$0")"
-for spec in "4.2:42" "5.2:52"; do
-  version=${spec%%:*}; seed=${spec##*:}
-  venv=".venv-django-$version"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "django==$version.*" 'bcrypt<5' argon2-cffi
-  "$venv/bin/python" generate.py --seed "$seed" --out "django-$version.json"
-done
+cd "$(dirname "$0")/../.."
+"$(scripts/django_venv.sh 4.2)" tests/vectors/generate.py --seed 42 --out tests/vectors/django-4.2.json
+"$(scripts/django_venv.sh 5.2)" tests/vectors/generate.py --seed 52 --out tests/vectors/django-5.2.json
