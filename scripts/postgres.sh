@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL (Debian's packages; installed if missing) on
-# 127.0.0.1:54329 with a database djedge_test, and prints its URL. Idempotent.
+# 127.0.0.1:54329 with a new, empty database djedge_test (dropped and made
+# again on every call, so ids and schema never carry over), and prints its URL.
 set -euo pipefail
 port=54329
 data=${DJEDGE_PG_DATA:-/tmp/djedge-postgres}
@@ -25,6 +26,6 @@ fi
 psql_admin() { psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = 'djedge'" | grep -q 1 \
   || psql_admin -c "CREATE ROLE djedge LOGIN SUPERUSER PASSWORD 'djedge'"
-psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'djedge_test'" | grep -q 1 \
-  || psql_admin -c "CREATE DATABASE djedge_test OWNER djedge"
+psql_admin -c "DROP DATABASE IF EXISTS djedge_test WITH (FORCE)"
+psql_admin -c "CREATE DATABASE djedge_test OWNER djedge"
 echo "$url"

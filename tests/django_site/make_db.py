@@ -10,30 +10,15 @@ plain-text passwords (for tests) to --passwords.
 """
 
 import argparse
-import base64
 import hashlib
 import json
 import os
 import sys
 import warnings
 from datetime import datetime, timezone
-from urllib.parse import unquote, urlparse
 
 warnings.simplefilter("ignore")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-
-def database_settings(url):
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = url[len("sqlite://"):]
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
-    engine = {"postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}[parsed.scheme]
-    return {
-        "ENGINE": "django.db.backends." + engine, "NAME": parsed.path.lstrip("/"),
-        "USER": unquote(parsed.username or ""), "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "", "PORT": str(parsed.port or ""),
-    }
 
 
 parser = argparse.ArgumentParser()
@@ -42,37 +27,17 @@ parser.add_argument("--model", choices=["default", "custom"], default="default")
 parser.add_argument("--passwords", required=True)
 args = parser.parse_args()
 
-import tempfile  # noqa: E402
-
 import django  # noqa: E402
-from django.conf import settings  # noqa: E402
+from make_db_settings import configure  # noqa: E402
 
-# The custom app gets real migrations, made now into a throwaway package, so
-# Django creates its tables after auth's (PostgreSQL checks the foreign keys).
-migrations_dir = tempfile.mkdtemp()
-os.makedirs(os.path.join(migrations_dir, "customuser_migrations"))
-open(os.path.join(migrations_dir, "customuser_migrations", "__init__.py"), "w").close()
-sys.path.insert(0, migrations_dir)
 custom = args.model == "custom"
-settings.configure(
-    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"] + (["customuser"] if custom else []),
-    DATABASES={"default": database_settings(args.database)},
-    AUTH_USER_MODEL="customuser.EmailUser" if custom else "auth.User",
-    MIGRATION_MODULES={"customuser": "customuser_migrations"},
-    PASSWORD_HASHERS=["django.contrib.auth.hashers." + h for h in (
-        "PBKDF2PasswordHasher", "PBKDF2SHA1PasswordHasher", "Argon2PasswordHasher",
-        "BCryptSHA256PasswordHasher", "BCryptPasswordHasher", "ScryptPasswordHasher", "MD5PasswordHasher")],
-    USE_TZ=True,
-)
-django.setup()
+configure(args.database, custom)
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-if custom:
-    call_command("makemigrations", "customuser", verbosity=0)
 call_command("migrate", verbosity=0)
 User = get_user_model()
 User.objects.all().delete()

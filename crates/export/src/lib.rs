@@ -102,7 +102,7 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
         ids.sort_unstable();
         let value = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: ids.clone() };
         if let Some(key) = email_key(email) {
-            writer.put(&key, &to_json(&value)?)?;
+            writer.put(&[&key], &to_json(&value)?)?;
         }
         report.shared_emails.push(SharedEmail { email: email.clone(), ids: ids.clone() });
     }
@@ -116,11 +116,13 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
             match to_record(raw, user_groups) {
                 Ok(user) => {
                     report.add_user(&user, &options.limits);
-                    let value = to_json(&StoredValue::User(user.clone()))?;
-                    writer.put(&username_key(&user.username), &value)?;
-                    let shared = by_email.contains_key(&normalize_email(&user.email));
-                    if let (Some(key), false) = (email_key(&user.email), shared) {
-                        writer.put(&key, &value)?;
+                    // StoredValue::User is untagged: the record's own JSON.
+                    let value = serde_json::to_string(&user).map_err(|e| ExportError::Io(e.to_string()))?;
+                    let username = username_key(&user.username);
+                    let email = email_key(&user.email).filter(|_| !by_email.contains_key(&normalize_email(&user.email)));
+                    match &email {
+                        Some(email) => writer.put(&[&username, email], &value)?,
+                        None => writer.put(&[&username], &value)?,
                     }
                 }
                 Err(Unreadable { id, reason }) => report.unreadable_rows.push(Entry { id, username: None, reason }),

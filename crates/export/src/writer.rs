@@ -90,15 +90,22 @@ impl SnapshotWriter {
         Ok(SnapshotWriter { dir: dir.to_path_buf(), previous, previous_digest, index: Vec::new(), part: None, files: Vec::new(), puts: 0 })
     }
 
-    /// Adds one key; writes it unless the previous snapshot has it unchanged.
-    pub fn put(&mut self, key: &str, value: &str) -> Result<(), ExportError> {
+    /// Adds keys that share one value (a user's username and email keys);
+    /// writes each unless the previous snapshot has it unchanged.
+    pub fn put(&mut self, keys: &[&str], value: &str) -> Result<(), ExportError> {
         // 128 bits of SHA-256 tell a changed value apart; the index stays small.
         let digest = hex(Sha256::digest(value.as_bytes()).get(..16).unwrap_or_default());
-        let unchanged = self.previous.remove(key).is_some_and(|d| d == digest);
-        self.index.push((key.to_string(), digest));
-        if unchanged {
-            return Ok(());
+        for key in keys {
+            let unchanged = self.previous.remove(*key).is_some_and(|d| d == digest);
+            self.index.push(((*key).to_string(), digest.clone()));
+            if !unchanged {
+                self.write_entry(key, value)?;
+            }
         }
+        Ok(())
+    }
+
+    fn write_entry(&mut self, key: &str, value: &str) -> Result<(), ExportError> {
         if self.part.as_ref().is_none_or(|(_, n)| *n >= ENTRIES_PER_FILE) {
             self.close_part()?;
             let path = format!("kv/put-{:05}.json", self.files.len());
