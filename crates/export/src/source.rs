@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt as _;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row as _};
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{AnyPool, Row, SqlitePool};
 
 use crate::ExportError;
 
@@ -63,9 +64,39 @@ pub struct RawUser {
     pub last_login: Option<Vec<u8>>,
 }
 
+/// SQLite through its own driver: sqlx hands SQLite rows from a worker
+/// thread through a channel, and only the native options can widen it from 50
+/// rows (a thread switch every 50 rows dominated the export's profile).
+/// PostgreSQL and MySQL through `Any`.
+enum Pool {
+    Sqlite(SqlitePool),
+    Any(AnyPool),
+}
+
+/// Streams `sql`'s rows into `$each`, whichever pool: one body for both
+/// row types.
+macro_rules! for_each_row {
+    ($source:expr, $sql:expr, |$row:ident| $each:expr) => {
+        match &$source.pool {
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(audited($sql)).fetch(pool);
+                while let Some($row) = rows.try_next().await.map_err(query_error)? {
+                    $each
+                }
+            }
+            Pool::Any(pool) => {
+                let mut rows = sqlx::query(audited($sql)).fetch(pool);
+                while let Some($row) = rows.try_next().await.map_err(query_error)? {
+                    $each
+                }
+            }
+        }
+    };
+}
+
 /// An open Django database.
 pub struct Source {
-    pool: AnyPool,
+    pool: Pool,
     dialect: Dialect,
     table: UserTable,
 }
@@ -77,15 +108,19 @@ impl Source {
         for name in [&table.table, &table.username_column, &table.email_column, &table.groups_table, &table.groups_user_column] {
             check_identifier(name)?;
         }
-        let (dialect, url) = if let Some(path) = url.strip_prefix("sqlite://") {
+        let connect_error = |e: sqlx::Error| ExportError::Database(format!("could not connect: {e}"));
+        if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err(ExportError::Database("the SQLite URL names no file".into()));
             }
             if !std::path::Path::new(path).is_file() {
                 return Err(ExportError::Database(format!("there is no SQLite database at {path}")));
             }
-            (Dialect::Sqlite, format!("sqlite://{path}?mode=ro"))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = SqliteConnectOptions::new().filename(path).read_only(true).row_buffer_size(ROW_BUFFER);
+            let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(connect_error)?;
+            return Ok(Source { pool: Pool::Sqlite(pool), dialect: Dialect::Sqlite, table });
+        }
+        let (dialect, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, url.to_string())
         } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             (Dialect::MySql, url.replacen("mariadb://", "mysql://", 1))
@@ -93,19 +128,16 @@ impl Source {
             return Err(ExportError::Database("the database URL must start with sqlite://, postgres:// or mysql://".into()));
         };
         sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(2)
-            .connect(&url)
-            .await
-            .map_err(|e| ExportError::Database(format!("could not connect: {e}")))?;
-        Ok(Source { pool, dialect, table })
+        let pool = AnyPoolOptions::new().max_connections(2).connect(&url).await.map_err(connect_error)?;
+        Ok(Source { pool: Pool::Any(pool), dialect, table })
     }
 
     /// How many rows the user table has (for progress).
     pub async fn count(&self) -> Result<u64, ExportError> {
         let sql = format!("SELECT {} FROM {}", self.int("COUNT(*)"), self.quote(&self.table.table));
-        let row = sqlx::query(audited(sql)).fetch_one(&self.pool).await.map_err(query_error)?;
-        Ok(row.try_get::<i64, _>(0).map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+        let mut count = 0;
+        for_each_row!(self, sql, |row| count = row.int(0).and_then(|n| u64::try_from(n).ok()).unwrap_or(0));
+        Ok(count)
     }
 
     /// Group names by user id.
@@ -117,13 +149,9 @@ impl Source {
             self.quote(&self.table.groups_table),
         );
         let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
-        let mut rows = sqlx::query(audited(sql)).fetch(&self.pool);
-        while let Some(row) = rows.try_next().await.map_err(query_error)? {
-            let (Ok(Some(id)), Ok(Some(name))) = (row.try_get::<Option<i64>, _>(0), row.try_get::<Option<Vec<u8>>, _>(1)) else {
-                continue;
-            };
+        for_each_row!(self, sql, |row| if let (Some(id), Some(name)) = (row.int(0), row.bytes(1)) {
             groups.entry(id).or_default().push(String::from_utf8_lossy(&name).into_owned());
-        }
+        });
         for names in groups.values_mut() {
             names.sort();
         }
@@ -138,12 +166,9 @@ impl Source {
             self.bytes(&self.quote(&self.table.email_column)),
             self.quote(&self.table.table)
         );
-        let mut rows = sqlx::query(audited(sql)).fetch(&self.pool);
-        while let Some(row) = rows.try_next().await.map_err(query_error)? {
-            if let (Ok(Some(id)), Ok(Some(email))) = (row.try_get::<Option<i64>, _>(0), row.try_get::<Option<Vec<u8>>, _>(1)) {
-                each(id, &email);
-            }
-        }
+        for_each_row!(self, sql, |row| if let (Some(id), Some(email)) = (row.int(0), row.bytes(1)) {
+            each(id, &email);
+        });
         Ok(())
     }
 
@@ -165,10 +190,7 @@ impl Source {
             login = self.timestamp("last_login"),
             table = q(&self.table.table),
         );
-        let mut rows = sqlx::query(audited(sql)).fetch(&self.pool);
-        while let Some(row) = rows.try_next().await.map_err(query_error)? {
-            each(raw_user(&row))?;
-        }
+        for_each_row!(self, sql, |row| each(raw_user(&row))?);
         Ok(())
     }
 
@@ -217,23 +239,44 @@ impl Source {
     }
 }
 
-fn raw_user(row: &AnyRow) -> RawUser {
-    let int = |i: usize| row.try_get::<Option<i64>, _>(i).ok().flatten();
-    let bytes = |i: usize| row.try_get::<Option<Vec<u8>>, _>(i).ok().flatten();
-    RawUser {
-        id: int(0),
-        username: bytes(1),
-        email: bytes(2),
-        first_name: bytes(3),
-        last_name: bytes(4),
-        password: bytes(5),
-        is_active: int(6),
-        is_staff: int(7),
-        is_superuser: int(8),
-        date_joined: bytes(9),
-        last_login: bytes(10),
+/// Rows of either pool; every column we select is a 64-bit integer or bytes.
+trait Columns: Row {
+    fn int(&self, i: usize) -> Option<i64>;
+    fn bytes(&self, i: usize) -> Option<Vec<u8>>;
+}
+
+impl<R: Row> Columns for R
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn int(&self, i: usize) -> Option<i64> {
+        self.try_get::<Option<i64>, _>(i).ok().flatten()
+    }
+    fn bytes(&self, i: usize) -> Option<Vec<u8>> {
+        self.try_get::<Option<Vec<u8>>, _>(i).ok().flatten()
     }
 }
+
+fn raw_user(row: &impl Columns) -> RawUser {
+    RawUser {
+        id: row.int(0),
+        username: row.bytes(1),
+        email: row.bytes(2),
+        first_name: row.bytes(3),
+        last_name: row.bytes(4),
+        password: row.bytes(5),
+        is_active: row.int(6),
+        is_staff: row.int(7),
+        is_superuser: row.int(8),
+        date_joined: row.bytes(9),
+        last_login: row.bytes(10),
+    }
+}
+
+/// Rows buffered between sqlx's SQLite thread and the export loop.
+const ROW_BUFFER: usize = 4096;
 
 fn check_identifier(name: &str) -> Result<(), ExportError> {
     let mut chars = name.chars();
