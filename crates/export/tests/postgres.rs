@@ -4,18 +4,15 @@
 //! NULL where Django never writes one is a report line.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use djedge_export::{ExportOptions, Progress, UserTable, export};
+use common::{Quiet, fixture, read_snapshot};
+use djedge_export::{ExportOptions, UserTable, export};
 use djedge_snapshot::{StoredValue, UserRecord};
 use sqlx::{Connection as _, PgConnection};
-
-struct Quiet;
-impl Progress for Quiet {
-    fn start(&mut self, _: u64) {}
-    fn advance(&mut self, _: u64) {}
-}
 
 /// The URL scripts/test.sh provides. Missing, the test fails rather than
 /// passing without PostgreSQL, unless DJEDGE_SKIP_POSTGRES=1 says so.
@@ -28,17 +25,13 @@ fn postgres() -> Option<(String, String)> {
 }
 
 fn users_by_name(dir: &Path) -> BTreeMap<String, UserRecord> {
-    let mut users = BTreeMap::new();
-    for entry in std::fs::read_dir(dir.join("kv")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let pairs: Vec<BTreeMap<String, String>> = serde_json::from_str(&text).unwrap();
-        for pair in pairs {
-            if let StoredValue::User(user) = serde_json::from_str(&pair["value"]).unwrap() {
-                users.insert(user.username.clone(), user);
-            }
-        }
-    }
-    users
+    let (kv, _) = read_snapshot(dir);
+    kv.values()
+        .filter_map(|value| match serde_json::from_str(value).unwrap() {
+            StoredValue::User(user) => Some((user.username.clone(), user)),
+            StoredValue::AmbiguousEmail { .. } => None,
+        })
+        .collect()
 }
 
 async fn run(database: String, out: &Path) -> djedge_export::Exported {
@@ -57,7 +50,7 @@ async fn postgres_exports_the_same_users_as_sqlite() {
     let Some((url, passwords)) = postgres() else { return };
     let dir = tempfile::tempdir().unwrap();
     let from_pg = run(url.clone(), &dir.path().join("pg")).await;
-    let sqlite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/demo-django-5.2.sqlite3");
+    let sqlite = fixture("demo-django-5.2.sqlite3");
     run(format!("sqlite://{}", sqlite.display()), &dir.path().join("sqlite")).await;
 
     let (pg_users, sqlite_users) = (users_by_name(&dir.path().join("pg")), users_by_name(&dir.path().join("sqlite")));

@@ -3,22 +3,15 @@
 //! rules and their Django password verified by djhash.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
 
-use std::collections::{BTreeMap, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use djedge_export::{ExportOptions, Exported, Progress, UserTable, export};
+use common::{Quiet, fixture, read_snapshot};
+use djedge_export::{ExportOptions, Exported, UserTable, export};
 use djedge_snapshot::{StoredValue, login_keys};
 use sqlx::{Connection as _, SqliteConnection};
-
-struct Quiet;
-impl Progress for Quiet {
-    fn start(&mut self, _: u64) {}
-    fn advance(&mut self, _: u64) {}
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
-}
 
 fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
     ExportOptions {
@@ -28,26 +21,6 @@ fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
         table: UserTable::default(),
         limits: djhash::Limits::default(),
     }
-}
-
-/// The key-value pairs a snapshot directory puts, and the keys it deletes.
-fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
-    let mut puts = BTreeMap::new();
-    let manifest: djedge_export::Manifest = djedge_export::read_json(&dir.join("manifest.json")).unwrap();
-    let mut deletes = Vec::new();
-    for file in &manifest.files {
-        let text = std::fs::read_to_string(dir.join(&file.path)).unwrap();
-        if file.path.ends_with("delete.json") {
-            deletes = serde_json::from_str(&text).unwrap();
-            continue;
-        }
-        let pairs: Vec<HashMap<String, String>> = serde_json::from_str(&text).unwrap();
-        assert_eq!(pairs.len(), file.entries);
-        for pair in pairs {
-            assert!(puts.insert(pair["key"].clone(), pair["value"].clone()).is_none(), "a key twice");
-        }
-    }
-    (puts, deletes)
 }
 
 /// The edge's lookup: username key, then email key.

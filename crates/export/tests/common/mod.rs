@@ -1,0 +1,39 @@
+//! What the export tests share: a silent progress, the fixtures, and reading
+//! a snapshot back the way `wrangler kv bulk put` would load it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use djedge_export::Progress;
+
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&mut self, _: u64) {}
+    fn advance(&mut self, _: u64) {}
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// The key-value pairs a snapshot directory puts, and the keys it deletes,
+/// from the files its manifest lists.
+pub fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut puts = BTreeMap::new();
+    let manifest: djedge_export::Manifest = djedge_export::read_json(&dir.join("manifest.json")).unwrap();
+    let mut deletes = Vec::new();
+    for file in &manifest.files {
+        let text = std::fs::read_to_string(dir.join(&file.path)).unwrap();
+        if file.path.ends_with("delete.json") {
+            deletes = serde_json::from_str(&text).unwrap();
+            continue;
+        }
+        let pairs: Vec<HashMap<String, String>> = serde_json::from_str(&text).unwrap();
+        assert_eq!(pairs.len(), file.entries);
+        for pair in pairs {
+            assert!(puts.insert(pair["key"].clone(), pair["value"].clone()).is_none(), "a key twice");
+        }
+    }
+    (puts, deletes)
+}
