@@ -17,11 +17,13 @@ use std::fmt;
 use std::path::PathBuf;
 
 use djedge_snapshot::{StoredValue, email_key, normalize_email, username_key};
+use serde::Serialize;
 
-pub use record::{Unreadable, rfc3339, to_record};
-pub use report::{Entry, FormatCount, Report, SharedEmail, auth0_username_problem, plausible_email};
-pub use source::{Source, UserTable};
-pub use writer::{ENTRIES_PER_FILE, FileEntry, Manifest, read_json};
+use record::{Unreadable, to_record};
+pub use report::{Entry, FormatCount, Report, SharedEmail};
+use source::Source;
+pub use source::UserTable;
+pub use writer::{FileEntry, Manifest, read_json};
 
 /// What went wrong with an export as a whole (a bad row is a report line,
 /// not an error).
@@ -86,24 +88,23 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
     let mut writer = writer::SnapshotWriter::create(&options.out, options.previous.as_deref())?;
     progress.start(source.count().await?);
 
-    let mut by_email: HashMap<String, Vec<i64>> = HashMap::new();
+    // Shared emails, by their KV key: one normalization per row serves both
+    // the sharing check and the key.
+    let mut by_email: HashMap<String, (String, Vec<i64>)> = HashMap::new();
     source
         .emails(|id, email| {
             if let Ok(email) = std::str::from_utf8(email) {
-                if !email.is_empty() {
-                    by_email.entry(normalize_email(email)).or_default().push(id);
+                if let Some(key) = email_key(email) {
+                    by_email.entry(key).or_insert_with(|| (normalize_email(email), Vec::new())).1.push(id);
                 }
             }
         })
         .await?;
-    by_email.retain(|_, ids| ids.len() > 1);
+    by_email.retain(|_, (_, ids)| ids.len() > 1);
     let mut report = Report::default();
-    for (email, ids) in &mut by_email {
+    for (key, (email, ids)) in &mut by_email {
         ids.sort_unstable();
-        let value = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: ids.clone() };
-        if let Some(key) = email_key(email) {
-            writer.put(&[&key], &to_json(&value)?)?;
-        }
+        writer.put(&[key], &to_json(&StoredValue::AmbiguousEmail { ambiguous_email: true, ids: ids.clone() })?)?;
         report.shared_emails.push(SharedEmail { email: email.clone(), ids: ids.clone() });
     }
     report.shared_emails.sort_by(|a, b| a.email.cmp(&b.email));
@@ -117,9 +118,9 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
                 Ok(user) => {
                     report.add_user(&user, &options.limits);
                     // StoredValue::User is untagged: the record's own JSON.
-                    let value = serde_json::to_string(&user).map_err(|e| ExportError::Io(e.to_string()))?;
+                    let value = to_json(&user)?;
                     let username = username_key(&user.username);
-                    let email = email_key(&user.email).filter(|_| !by_email.contains_key(&normalize_email(&user.email)));
+                    let email = email_key(&user.email).filter(|key| !by_email.contains_key(key));
                     match &email {
                         Some(email) => writer.put(&[&username, email], &value)?,
                         None => writer.put(&[&username], &value)?,
@@ -137,6 +138,6 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
     Ok(Exported { manifest, report })
 }
 
-fn to_json(value: &StoredValue) -> Result<String, ExportError> {
+fn to_json(value: &impl Serialize) -> Result<String, ExportError> {
     serde_json::to_string(value).map_err(|e| ExportError::Io(e.to_string()))
 }
