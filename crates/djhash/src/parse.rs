@@ -287,6 +287,49 @@ impl<'a> DjangoHash<'a> {
     }
 }
 
+impl DjangoHash<'_> {
+    /// A field of the same algorithm, cost and salt whose digest is all
+    /// zeros: verifying any password against it costs what verifying against
+    /// this one does, and no known password matches it. The edge verifies
+    /// unknown logins against such a decoy, so they take as long as wrong
+    /// passwords.
+    #[must_use]
+    pub fn decoy(&self) -> String {
+        let zeros = |s: &str| "0".repeat(s.len());
+        match self {
+            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
+                DjangoHash::Pbkdf2 { algorithm: *algorithm, iterations: *iterations, salt, hash: vec![0; hash.len()] }
+                    .to_string()
+            }
+            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => DjangoHash::Argon2 {
+                variant: *variant,
+                version: *version,
+                memory_kib: *memory_kib,
+                passes: *passes,
+                lanes: *lanes,
+                salt: salt.clone(),
+                hash: vec![0; hash.len()],
+            }
+            .to_string(),
+            DjangoHash::Bcrypt { algorithm, prefix, cost, salt_and_checksum, .. } => {
+                // 22 salt characters, then a checksum of zero bits ('.').
+                let salt = salt_and_checksum.get(..22).unwrap_or_default();
+                format!("{algorithm}$${}${cost:02}${salt}{}", prefix.as_str(), ".".repeat(31))
+            }
+            DjangoHash::Scrypt { n, r, p, salt, hash } => {
+                DjangoHash::Scrypt { n: *n, r: *r, p: *p, salt, hash: vec![0; hash.len()] }.to_string()
+            }
+            DjangoHash::Salted { algorithm, salt, hex } => format!("{algorithm}${salt}${}", zeros(hex)),
+            DjangoHash::Unsalted { algorithm, prefixed, hex } => {
+                DjangoHash::Unsalted { algorithm: *algorithm, prefixed: *prefixed, hex: &zeros(hex) }.to_string()
+            }
+            DjangoHash::Crypt { salt_field, data } => {
+                format!("crypt${salt_field}${}{}", data.get(..2).unwrap_or_default(), ".".repeat(11))
+            }
+        }
+    }
+}
+
 impl fmt::Display for DjangoHash<'_> {
     /// Writes the field back exactly as it was parsed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

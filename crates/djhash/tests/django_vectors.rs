@@ -59,6 +59,16 @@ fn disagreement(v: &Vector) -> Option<String> {
             if parsed.to_string() != v.encoded {
                 return Some(format!("{:?} writes back as {:?}", v.encoded, parsed.to_string()));
             }
+            // Its decoy keeps algorithm, cost, salt and length, and rejects
+            // the password that matches the original.
+            let decoy = parsed.decoy();
+            let same_shape = decoy.len() == v.encoded.len()
+                && decoy.rsplit_once('$').map(|p| p.0) == v.encoded.rsplit_once('$').map(|p| p.0)
+                && djhash::DjangoHash::parse(&decoy).map(|d| d.algorithm()).ok() == Some(parsed.algorithm());
+            let expected = ours.as_ref().map(|_| false).map_err(|e| e.kind());
+            if !same_shape || djhash::verify(v.password.as_bytes(), &decoy).map_err(|e| e.kind()) != expected {
+                return Some(format!("{:?} has the decoy {decoy:?}", v.encoded));
+            }
         }
     }
     None
