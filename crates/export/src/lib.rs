@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use djedge_snapshot::{StoredValue, email_key, normalize_email, username_key};
+use djedge_snapshot::{DECOY_KEY, StoredValue, email_key, normalize_email, username_key};
 use serde::Serialize;
 
 use record::{Unreadable, to_record};
@@ -133,6 +133,9 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
         })
         .await?;
 
+    if let Some(decoy) = report.decoy() {
+        writer.put(&[DECOY_KEY], decoy)?;
+    }
     let manifest = writer.finish(report.users)?;
     writer::write_json(&options.out.join("report.json"), &report)?;
     Ok(Exported { manifest, report })

@@ -1,6 +1,6 @@
 //! The migration report: what will not migrate cleanly, and why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use djedge_snapshot::UserRecord;
@@ -62,6 +62,10 @@ pub struct Report {
     pub usernames_auth0_refuses: Vec<Entry>,
     /// Rows that could not be read; not in the snapshot.
     pub unreadable_rows: Vec<Entry>,
+    /// Per (format, cost) of active users' verifiable hashes: how many, and
+    /// a decoy of that cost (see [`Report::decoy`]).
+    #[serde(skip)]
+    decoys: HashMap<(String, String), (u64, String)>,
 }
 
 impl Report {
@@ -70,6 +74,13 @@ impl Report {
         self.users += 1;
         let problem = |reason: String| Entry { id: Some(user.id), username: Some(user.username.clone()), reason };
         let (format, cost, hash_problem) = classify(&user.password, limits);
+        if user.is_active && hash_problem.is_none() {
+            let group = (format.clone(), cost.clone().unwrap_or_default());
+            let decoy = self.decoys.entry(group).or_insert_with(|| {
+                (0, DjangoHash::parse(&user.password).map(|h| h.decoy()).unwrap_or_default())
+            });
+            decoy.0 += 1;
+        }
         let count = self.by_format.entry(format).or_default();
         count.users += 1;
         if let Some(cost) = cost {
@@ -91,6 +102,18 @@ impl Report {
         if let Some(reason) = auth0_username_problem(&user.username) {
             self.usernames_auth0_refuses.push(problem(reason.into()));
         }
+    }
+
+    /// A decoy field (see [`DjangoHash::decoy`]) of the format and cost most
+    /// active users have: what the edge verifies for unknown logins so they
+    /// cost what a wrong password costs. `None` when no active user has a
+    /// verifiable hash.
+    pub fn decoy(&self) -> Option<&str> {
+        // Ties go to the smaller (format, cost) label, so the choice is stable.
+        self.decoys
+            .iter()
+            .max_by(|(ga, (na, _)), (gb, (nb, _))| na.cmp(nb).then_with(|| gb.cmp(ga)))
+            .map(|(_, (_, decoy))| decoy.as_str())
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use common::{Quiet, fixture, read_snapshot};
 use djedge_export::{ExportOptions, Exported, UserTable, export};
-use djedge_snapshot::{StoredValue, login_keys};
+use djedge_snapshot::{DECOY_KEY, StoredValue, login_keys};
 use sqlx::{Connection as _, SqliteConnection};
 
 fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
@@ -81,6 +81,13 @@ async fn every_django_user_logs_in_through_the_snapshot() {
     assert_eq!(refused, ["zoë", "用户", "pipe|user"]);
     assert_eq!(report.by_format["pbkdf2_sha256"].by_cost["iterations=1000000"], 12);
     assert!(report.unreadable_rows.is_empty());
+
+    // The decoy has the cost most users have, and no user's password matches it.
+    let decoy = djhash::DjangoHash::parse(&kv[DECOY_KEY]).unwrap();
+    assert!(matches!(decoy, djhash::DjangoHash::Pbkdf2 { iterations: 1_000_000, .. }), "{decoy}");
+    for password in passwords["passwords"].as_object().unwrap().values().filter_map(|p| p.as_str()) {
+        assert_eq!(verifier.verify_parsed(password.as_bytes(), &decoy), Ok(false));
+    }
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@
 //!   when several users share the address in any case (Auth0 treats emails
 //!   case-insensitively; we never pick one of them).
 //!
+//! - `meta/decoy`: see [`DECOY_KEY`].
+//!
 //! A part too long for a key is replaced by `#` and its SHA-256 in hex, the
 //! same way on both sides.
 
@@ -20,6 +22,13 @@ pub const MAX_KEY_BYTES: usize = 512;
 pub const USERNAME_PREFIX: &str = "user/";
 /// Prefix of email keys.
 pub const EMAIL_PREFIX: &str = "email/";
+/// The key of the decoy password field (see `djhash::DjangoHash::decoy`),
+/// stored as plain text: verified for unknown logins so they take as long as
+/// wrong passwords.
+pub const DECOY_KEY: &str = "meta/decoy";
+/// Prefix of the edge's migration records, `migrated/<user id>`. The export
+/// never writes or deletes them.
+pub const MIGRATED_PREFIX: &str = "migrated/";
 
 /// What the edge needs of one Django user: the password field and every
 /// field of the Auth0 profile.
