@@ -1,0 +1,349 @@
+//! The djedge HTTP API (`shared/CONTRACT.md`, `openapi.yaml`) as one
+//! request-handling core with no I/O of its own. The Cloudflare Worker and
+//! `djedge serve` are thin adapters: they turn their HTTP request into a
+//! [`Request`], give [`Edge`] a [`Platform`] (the snapshot store, a clock,
+//! the runtime's PBKDF2 if it has one), send back the [`Response`], and
+//! store the [`Migration`] the outcome may carry, after answering.
+//!
+//! What the core guarantees, whichever adapter runs it:
+//! - the bearer token is checked first, in constant time;
+//! - an unknown login, a wrong password and an unusable password give the
+//!   same status and body, and cost the same: unknown logins are verified
+//!   against the snapshot's decoy, a field of its most common cost;
+//! - hash parameters are capped before any work ([`djhash::Limits`]);
+//! - no password, hash or token reaches [`Outcome::event`], the one thing
+//!   adapters log.
+
+mod memory;
+mod platform;
+mod profile;
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use djedge_snapshot::{DECOY_KEY, StoredValue, login_keys};
+use djhash::{Algorithm, DjangoHash, Verifier};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+pub use memory::MemoryStore;
+pub use platform::{Clock, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError};
+pub use profile::{Profile, user_id};
+
+/// Request bodies larger than this get a 400: the largest real one is a
+/// login with a long password.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Headers every response carries.
+pub const RESPONSE_HEADERS: [(&str, &str); 2] = [("content-type", "application/json"), ("cache-control", "no-store")];
+
+/// Cloudflare's cap on WebCrypto PBKDF2 iterations in production.
+pub const CLOUDFLARE_PBKDF2_MAX_ITERATIONS: u64 = 100_000;
+
+/// The decoy when the snapshot has none: Django 5.2's default cost.
+const FALLBACK_DECOY: &str = "pbkdf2_sha256$1000000$djedgedecoysalt0000000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/// Migrations remembered per instance, so a burst of logins writes each
+/// user's record once (Workers KV allows one write per key per second).
+const RECORDED_MEMORY: usize = 100_000;
+
+/// Everything a platform provides.
+pub trait Platform: Store + Clock + Pbkdf2Offload {}
+impl<T: Store + Clock + Pbkdf2Offload> Platform for T {}
+
+/// A deployment's settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// SHA-256 of the API token; `None` refuses every request.
+    token_digest: Option<[u8; 32]>,
+    /// What profiles say in `email_verified` (Django records no such thing).
+    pub email_verified: bool,
+    /// Caps on hash parameters.
+    pub limits: djhash::Limits,
+    /// PBKDF2 at or under this many iterations goes to the platform's
+    /// [`Pbkdf2Offload`] first.
+    pub offload_max_iterations: u64,
+}
+
+impl Config {
+    /// Settings for the API token `token`; an empty one refuses every request.
+    pub fn new(token: &str) -> Self {
+        Config {
+            token_digest: (!token.is_empty()).then(|| Sha256::digest(token.as_bytes()).into()),
+            email_verified: false,
+            limits: djhash::Limits::default(),
+            offload_max_iterations: CLOUDFLARE_PBKDF2_MAX_ITERATIONS,
+        }
+    }
+}
+
+/// What an instance keeps between requests: working buffers, the decoy,
+/// the migrations it has already recorded.
+#[derive(Debug, Default)]
+pub struct State {
+    // Verification never awaits, so one verifier (and its argon2 buffer)
+    // serves a single-threaded Worker; natively, one per busy thread.
+    verifiers: Mutex<Vec<Verifier>>,
+    decoy: OnceLock<String>,
+    recorded: Mutex<HashSet<i64>>,
+}
+
+/// An HTTP request, as the adapter received it.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// `GET`, `POST`, …
+    pub method: &'a str,
+    /// The path, without the query.
+    pub path: &'a str,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The body; adapters read at most [`MAX_BODY_BYTES`] + 1 bytes of it.
+    pub body: &'a [u8],
+}
+
+/// An HTTP response: a status and a JSON body, sent with [`RESPONSE_HEADERS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// JSON.
+    pub body: String,
+}
+
+/// What handling a request produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// What to send back.
+    pub response: Response,
+    /// A first login through this instance: store it, after responding.
+    pub migrated: Option<Migration>,
+    /// What happened, for the log: no secrets in it.
+    pub event: &'static str,
+}
+
+/// The request-handling core.
+pub struct Edge<'a, P> {
+    config: &'a Config,
+    platform: &'a P,
+    state: &'a State,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GetUserBody {
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MigrationsBody {
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl<'a, P: Platform> Edge<'a, P> {
+    /// The core over `platform`, keeping what lasts between requests in `state`.
+    pub fn new(config: &'a Config, platform: &'a P, state: &'a State) -> Self {
+        Edge { config, platform, state }
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, request: &Request<'_>) -> Outcome {
+        if !self.authorized(request.authorization) {
+            return error(401, "unauthorized", None);
+        }
+        const ROUTES: [&str; 4] = ["/v1/health", "/v1/login", "/v1/get_user", "/v1/migrations"];
+        match (request.method, request.path) {
+            ("GET", "/v1/health") => reply(200, r#"{"status":"ok"}"#.into(), "health"),
+            ("POST", "/v1/login") => self.login(request.body).await.unwrap_or_else(|e| e),
+            ("POST", "/v1/get_user") => self.get_user(request.body).await.unwrap_or_else(|e| e),
+            ("POST", "/v1/migrations") => self.migrations(request.body).await.unwrap_or_else(|e| e),
+            (_, path) if ROUTES.contains(&path) => error(405, "method_not_allowed", None),
+            _ => error(404, "unknown_endpoint", None),
+        }
+    }
+
+    fn authorized(&self, header: Option<&str>) -> bool {
+        let Some(expected) = &self.config.token_digest else { return false };
+        let presented = header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
+        // Comparing digests hides the token's length as well as its bytes.
+        bool::from(Sha256::digest(presented.as_bytes()).as_slice().ct_eq(expected))
+    }
+
+    async fn login(&self, body: &[u8]) -> Result<Outcome, Outcome> {
+        let LoginBody { username, password } = parse_body(body)?;
+        let password = password.as_bytes();
+        let user = match self.find(&username).await? {
+            None => {
+                self.spend_decoy(password).await;
+                return Ok(wrong_credentials("unknown_login"));
+            }
+            Some(StoredValue::AmbiguousEmail { .. }) => {
+                self.spend_decoy(password).await;
+                return Ok(error(409, "ambiguous_email", None));
+            }
+            Some(StoredValue::User(user)) => user,
+        };
+        Ok(match self.verify(password, &user.password).await {
+            Ok(true) if user.is_active => Outcome {
+                response: Response { status: 200, body: profile_json(&user, self.config)? },
+                migrated: self.first_login(user.id),
+                event: "login",
+            },
+            // Only someone who knows the password learns the account is inactive.
+            Ok(true) => error(403, "user_inactive", None),
+            Ok(false) => wrong_credentials("wrong_password"),
+            Err(djhash::Error::Unusable) => {
+                self.spend_decoy(password).await;
+                wrong_credentials("unusable_password")
+            }
+            Err(e) => {
+                self.spend_decoy(password).await;
+                error(422, "unverifiable_hash", Some(e.kind()))
+            }
+        })
+    }
+
+    async fn get_user(&self, body: &[u8]) -> Result<Outcome, Outcome> {
+        let GetUserBody { email } = parse_body(body)?;
+        Ok(match self.find(&email).await? {
+            None => error(404, "not_found", None),
+            Some(StoredValue::AmbiguousEmail { .. }) => error(409, "ambiguous_email", None),
+            // An inactive user must not get into Auth0 through a password reset.
+            Some(StoredValue::User(user)) if !user.is_active => error(403, "user_inactive", None),
+            Some(StoredValue::User(user)) => {
+                reply(200, profile_json(&user, self.config)?, "get_user")
+            }
+        })
+    }
+
+    async fn migrations(&self, body: &[u8]) -> Result<Outcome, Outcome> {
+        let MigrationsBody { cursor } = parse_body(body)?;
+        let page = self.platform.migrations(cursor.as_deref()).await.map_err(unavailable)?;
+        Ok(reply(200, serde_json::to_string(&page).map_err(|_| internal())?, "migrations"))
+    }
+
+    /// The record for what a person typed: a username exactly, else an email.
+    async fn find(&self, login: &str) -> Result<Option<StoredValue>, Outcome> {
+        let (username_key, email_key) = login_keys(login);
+        let mut value = self.platform.get(&username_key).await.map_err(unavailable)?;
+        if value.is_none() {
+            if let Some(email_key) = email_key {
+                value = self.platform.get(&email_key).await.map_err(unavailable)?;
+            }
+        }
+        match value {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(&json).map(Some).map_err(|_| error(500, "snapshot_corrupt", None)),
+        }
+    }
+
+    /// djhash's verdict, with PBKDF2 offloaded to the runtime when it can.
+    async fn verify(&self, password: &[u8], encoded: &str) -> Result<bool, djhash::Error> {
+        let hash = DjangoHash::parse(encoded)?;
+        djhash::check_limits(&hash, &self.config.limits)?;
+        if let DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash: expected } = &hash {
+            let kind = if *algorithm == Algorithm::Pbkdf2Sha1 { Pbkdf2Hash::Sha1 } else { Pbkdf2Hash::Sha256 };
+            if let Ok(rounds) = u32::try_from(*iterations) {
+                if u64::from(rounds) <= self.config.offload_max_iterations {
+                    let offloaded = self.platform.pbkdf2(kind, password, salt.as_bytes(), rounds, expected.len());
+                    if let Some(derived) = offloaded.await {
+                        return Ok(bool::from(derived.ct_eq(expected)));
+                    }
+                }
+            }
+        }
+        let pooled = self.state.verifiers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut verifier = pooled.unwrap_or_else(|| Verifier::new(self.config.limits));
+        let verdict = verifier.verify_parsed(password, &hash);
+        self.state.verifiers.lock().unwrap_or_else(PoisonError::into_inner).push(verifier);
+        verdict
+    }
+
+    /// Costs what verifying a real user's password costs; the verdict is
+    /// thrown away.
+    async fn spend_decoy(&self, password: &[u8]) {
+        let decoy = match self.state.decoy.get() {
+            Some(decoy) => decoy.clone(),
+            None => match self.platform.get(DECOY_KEY).await {
+                Ok(stored) => {
+                    let usable = stored.filter(|d| {
+                        DjangoHash::parse(d).is_ok_and(|h| djhash::check_limits(&h, &self.config.limits).is_ok())
+                    });
+                    self.state.decoy.get_or_init(|| usable.unwrap_or_else(|| FALLBACK_DECOY.to_string())).clone()
+                }
+                Err(_) => FALLBACK_DECOY.to_string(),
+            },
+        };
+        let _ = self.verify(password, &decoy).await;
+    }
+
+    fn first_login(&self, id: i64) -> Option<Migration> {
+        let mut recorded = self.state.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        if recorded.len() >= RECORDED_MEMORY {
+            recorded.clear();
+        }
+        recorded.insert(id).then(|| Migration { id, at: rfc3339_ms(self.platform.now_unix_ms()) })
+    }
+}
+
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Outcome> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(bad_request(&format!("the body is over {MAX_BODY_BYTES} bytes")));
+    }
+    serde_json::from_slice(body).map_err(|e| bad_request(&e.to_string()))
+}
+
+fn profile_json(user: &djedge_snapshot::UserRecord, config: &Config) -> Result<String, Outcome> {
+    serde_json::to_string(&Profile::new(user, config.email_verified)).map_err(|_| internal())
+}
+
+fn rfc3339_ms(unix_ms: i64) -> String {
+    let nanos = i128::from(unix_ms) * 1_000_000;
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(&format).unwrap_or_default()
+}
+
+fn reply(status: u16, body: String, event: &'static str) -> Outcome {
+    Outcome { response: Response { status, body }, migrated: None, event }
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+fn error(status: u16, kind: &'static str, detail: Option<&str>) -> Outcome {
+    let body = serde_json::to_string(&ErrorBody { error: kind, detail }).unwrap_or_default();
+    reply(status, body, kind)
+}
+
+fn wrong_credentials(event: &'static str) -> Outcome {
+    Outcome { event, ..error(401, "wrong_credentials", None) }
+}
+
+fn bad_request(detail: &str) -> Outcome {
+    error(400, "bad_request", Some(detail))
+}
+
+fn unavailable(_: StoreError) -> Outcome {
+    error(503, "store_unavailable", None)
+}
+
+fn internal() -> Outcome {
+    error(500, "internal", None)
+}

@@ -1,0 +1,79 @@
+//! What the core asks of the platform it runs on: reads from the snapshot
+//! store, the time, and (where the runtime has one) a native PBKDF2.
+
+use std::future::Future;
+
+use serde::Serialize;
+
+/// The store could not answer; the request gets a 503 and the caller
+/// retries, never a "wrong password".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+/// A user's migration: the first successful login through the edge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Migration {
+    /// The Django primary key.
+    pub id: i64,
+    /// When, RFC 3339 in UTC with milliseconds.
+    pub at: String,
+}
+
+/// One page of migration records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MigrationPage {
+    /// Records, in the store's order.
+    pub migrations: Vec<Migration>,
+    /// Pass back as `cursor` for the next page; `None` on the last.
+    pub cursor: Option<String>,
+}
+
+/// The snapshot and the migration records.
+pub trait Store {
+    /// The value stored under `key`, if any.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>>;
+
+    /// A page of migration records, from `cursor` (an earlier page's).
+    fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>>;
+}
+
+/// The time.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_unix_ms(&self) -> i64;
+}
+
+/// Which PBKDF2 an offload is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pbkdf2Hash {
+    /// PBKDF2-HMAC-SHA256 (`pbkdf2_sha256`).
+    Sha256,
+    /// PBKDF2-HMAC-SHA1 (`pbkdf2_sha1`).
+    Sha1,
+}
+
+/// The runtime's own PBKDF2 (WebCrypto in a Worker), faster than Wasm.
+pub trait Pbkdf2Offload {
+    /// The derived key, or `None` when the runtime refuses (Cloudflare caps
+    /// WebCrypto at 100,000 iterations) or has none: the core then derives
+    /// the key itself.
+    fn pbkdf2(
+        &self,
+        hash: Pbkdf2Hash,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+        length: usize,
+    ) -> impl Future<Output = Option<Vec<u8>>>;
+}
+
+/// A runtime without a native PBKDF2 (`djedge serve`: the pure-Rust loop is
+/// the native one).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoOffload;
+
+impl Pbkdf2Offload for NoOffload {
+    fn pbkdf2(&self, _: Pbkdf2Hash, _: &[u8], _: &[u8], _: u32, _: usize) -> impl Future<Output = Option<Vec<u8>>> {
+        std::future::ready(None)
+    }
+}

@@ -1,0 +1,72 @@
+//! The Auth0 profile of a Django user: the same bytes from login and
+//! get_user, from the Worker and from `djedge serve`.
+
+use djedge_snapshot::UserRecord;
+use serde::Serialize;
+
+/// The stable Auth0 `user_id` of a Django user: derived from the primary
+/// key, so the lazy and the bulk path give one user one id (Auth0 prefixes
+/// it with `auth0|`).
+pub fn user_id(django_id: i64) -> String {
+    format!("django_{django_id}")
+}
+
+/// Auth0's normalized user profile.
+#[derive(Serialize)]
+pub struct Profile<'a> {
+    user_id: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    email: &'a str,
+    email_verified: bool,
+    username: &'a str,
+    name: String,
+    // Auth0 refuses empty names: left out rather than sent empty.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    given_name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    family_name: &'a str,
+    app_metadata: AppMetadata<'a>,
+}
+
+#[derive(Serialize)]
+struct AppMetadata<'a> {
+    django: DjangoMetadata<'a>,
+}
+
+#[derive(Serialize)]
+struct DjangoMetadata<'a> {
+    id: i64,
+    is_staff: bool,
+    is_superuser: bool,
+    groups: &'a [String],
+    date_joined: &'a str,
+    last_login: Option<&'a str>,
+}
+
+impl<'a> Profile<'a> {
+    /// The profile of `user`; `email_verified` is the deployment's choice
+    /// (Django records no such thing).
+    pub fn new(user: &'a UserRecord, email_verified: bool) -> Self {
+        // Django's get_full_name(), falling back to the username.
+        let full_name = format!("{} {}", user.first_name, user.last_name).trim().to_string();
+        Profile {
+            user_id: user_id(user.id),
+            email: &user.email,
+            email_verified,
+            username: &user.username,
+            name: if full_name.is_empty() { user.username.clone() } else { full_name },
+            given_name: &user.first_name,
+            family_name: &user.last_name,
+            app_metadata: AppMetadata {
+                django: DjangoMetadata {
+                    id: user.id,
+                    is_staff: user.is_staff,
+                    is_superuser: user.is_superuser,
+                    groups: &user.groups,
+                    date_joined: &user.date_joined,
+                    last_login: user.last_login.as_deref(),
+                },
+            },
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The HTTP API's behaviour, through the core, over an in-memory snapshot of
+//! hashes real Django made (tests/vectors/django-5.2.json).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::{Future, ready};
+
+use djedge_edge::{
+    Clock, Config, Edge, MemoryStore, Migration, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State,
+    Store, StoreError,
+};
+use djedge_snapshot::{DECOY_KEY, StoredValue, UserRecord, email_key, username_key};
+
+const TOKEN: &str = "test-token-0123456789abcdef0123456789";
+// Made by Django 5.2 (tests/vectors/django-5.2.json), with their passwords.
+const ALICE: (&str, &str) = ("p", "pbkdf2_sha256$2714$nnh9zynQ7GNP0b996n40nQ$vvA5JRVCBuANL3kmucFq+cYIbOl1bYoorAgifnwSRG4=");
+const BOB: (&str, &str) = ("Kxv>", "pbkdf2_sha1$2686$IieuCve8LnBxR7ukLGnQ2O$hZWb25iaz/3aD1UoJlsQFOBM1Mc=");
+const IAN: (&str, &str) = ("zKnB<", "pbkdf2_sha256$841$2COwKSzSencF8mthwohcQg$TgRnBhGIpIY0YRNfE5VD5ClZQmH3myahFl11vgNlS30=");
+const DECOY: &str = "pbkdf2_sha256$2714$decoysaltdecoysalt0000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+fn user(id: i64, username: &str, email: &str, password: &str, is_active: bool) -> UserRecord {
+    UserRecord {
+        id,
+        username: username.into(),
+        email: email.into(),
+        first_name: if id == 1 { "Alice".into() } else { String::new() },
+        last_name: if id == 1 { "Liddell".into() } else { String::new() },
+        password: password.into(),
+        is_active,
+        is_staff: id == 1,
+        is_superuser: false,
+        date_joined: "2019-05-12T08:30:15.123456Z".into(),
+        last_login: (id == 1).then(|| "2024-01-02T03:04:05Z".into()),
+        groups: if id == 1 { vec!["editors".into()] } else { vec![] },
+    }
+}
+
+fn snapshot() -> HashMap<String, String> {
+    let users = [
+        user(1, "alice", "Alice@Example.com", ALICE.1, true),
+        user(2, "bob", "bob@example.com", BOB.1, true),
+        user(3, "ian", "ian@example.com", IAN.1, false),
+        user(4, "ulla", "ulla@example.com", "!qMhq6OAwSP8fNkDRjDnBVPCAkqmVTnWqS0bTDJGd", true),
+        user(5, "oscar", "", "pbkdf2_sha256$9000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", true),
+    ];
+    let mut kv = HashMap::new();
+    for u in &users {
+        let json = serde_json::to_string(&u).unwrap();
+        kv.insert(username_key(&u.username), json.clone());
+        if let Some(key) = email_key(&u.email) {
+            kv.insert(key, json);
+        }
+    }
+    let shared = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![6, 7] };
+    kv.insert(email_key("Shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
+    kv.insert(DECOY_KEY.into(), DECOY.into());
+    kv
+}
+
+/// The platform under test: the in-memory store, a fixed clock and a
+/// WebCrypto stand-in that does (or refuses) PBKDF2-SHA256 and remembers
+/// the salts it was asked for.
+struct TestPlatform {
+    store: MemoryStore,
+    offload: Offload,
+    offloaded_salts: RefCell<Vec<String>>,
+    store_down: Cell<bool>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Offload {
+    Computes,
+    Refuses,
+}
+
+impl Store for TestPlatform {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>> {
+        let down = self.store_down.get();
+        let value = self.store.get(key);
+        async move { if down { Err(StoreError("down".into())) } else { value.await } }
+    }
+    fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>> {
+        self.store.migrations(cursor)
+    }
+}
+
+impl Clock for TestPlatform {
+    fn now_unix_ms(&self) -> i64 {
+        1_790_000_000_123
+    }
+}
+
+impl Pbkdf2Offload for TestPlatform {
+    fn pbkdf2(&self, hash: Pbkdf2Hash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> impl Future<Output = Option<Vec<u8>>> {
+        self.offloaded_salts.borrow_mut().push(String::from_utf8_lossy(salt).into_owned());
+        let computed = (self.offload == Offload::Computes && hash == Pbkdf2Hash::Sha256 && length == 32)
+            .then(|| djhash::pbkdf2_hmac_sha256(password, salt, iterations).to_vec());
+        ready(computed)
+    }
+}
+
+struct Fixture {
+    config: Config,
+    platform: TestPlatform,
+    state: State,
+}
+
+impl Fixture {
+    fn new(offload: Offload) -> Self {
+        Fixture {
+            config: Config::new(TOKEN),
+            platform: TestPlatform {
+                store: MemoryStore::new(snapshot()),
+                offload,
+                offloaded_salts: RefCell::default(),
+                store_down: Cell::new(false),
+            },
+            state: State::default(),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, authorization: Option<&str>, body: &str) -> Outcome {
+        let edge = Edge::new(&self.config, &self.platform, &self.state);
+        let request = Request { method, path, authorization, body: body.as_bytes() };
+        pollster::block_on(edge.handle(&request))
+    }
+
+    fn post(&self, path: &str, body: serde_json::Value) -> (u16, String) {
+        let outcome = self.call("POST", path, Some(&format!("Bearer {TOKEN}")), &body.to_string());
+        (outcome.response.status, outcome.response.body)
+    }
+
+    fn login(&self, username: &str, password: &str) -> (u16, String) {
+        self.post("/v1/login", serde_json::json!({ "username": username, "password": password }))
+    }
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap()
+}
+
+#[test]
+fn every_request_needs_the_token_before_anything_else() {
+    let f = Fixture::new(Offload::Computes);
+    let body = r#"{"username":"alice","password":"p"}"#;
+    for auth in [None, Some(""), Some("Bearer"), Some("Bearer "), Some("Bearer wrong"), Some(TOKEN), Some(&format!("bearer {TOKEN}"))] {
+        for (method, path) in [("POST", "/v1/login"), ("GET", "/v1/health"), ("GET", "/nowhere"), ("DELETE", "/v1/login")] {
+            let outcome = f.call(method, path, auth, body);
+            assert_eq!((outcome.response.status, outcome.response.body.as_str()), (401, r#"{"error":"unauthorized"}"#));
+        }
+    }
+    assert_eq!(f.call("GET", "/v1/health", Some(&format!("Bearer {TOKEN}")), "").response.status, 200);
+
+    // No token configured: nothing gets in, not even with an empty one.
+    let mut closed = Fixture::new(Offload::Computes);
+    closed.config = Config::new("");
+    assert_eq!(closed.call("GET", "/v1/health", Some("Bearer "), "").response.status, 401);
+}
+
+#[test]
+fn a_right_password_returns_the_profile_and_records_the_migration_once() {
+    let f = Fixture::new(Offload::Computes);
+    let outcome = f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), r#"{"username":"alice","password":"p"}"#);
+    assert_eq!(outcome.response.status, 200);
+    assert_eq!(
+        outcome.response.body,
+        concat!(
+            r#"{"user_id":"django_1","email":"Alice@Example.com","email_verified":false,"username":"alice","#,
+            r#""name":"Alice Liddell","given_name":"Alice","family_name":"Liddell","app_metadata":{"django":{"id":1,"#,
+            r#""is_staff":true,"is_superuser":false,"groups":["editors"],"date_joined":"2019-05-12T08:30:15.123456Z","#,
+            r#""last_login":"2024-01-02T03:04:05Z"}}}"#
+        )
+    );
+    assert_eq!(outcome.migrated, Some(Migration { id: 1, at: "2026-09-21T14:13:20.123Z".into() }));
+    // Once per instance: a burst of logins writes the record once.
+    let again = f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), r#"{"username":"alice","password":"p"}"#);
+    assert_eq!((again.response.status, again.migrated), (200, None));
+}
+
+#[test]
+fn login_by_email_is_case_insensitive_and_by_username_exact() {
+    let f = Fixture::new(Offload::Computes);
+    assert_eq!(f.login("ALICE@example.COM", ALICE.0).0, 200);
+    assert_eq!(f.login("Alice", ALICE.0).0, 401, "usernames match exactly, as Django's ModelBackend does");
+    assert_eq!(json(&f.login("bob@example.com", BOB.0).1)["user_id"], "django_2");
+}
+
+#[test]
+fn unknown_wrong_and_unusable_look_the_same_and_all_cost_a_verification() {
+    let f = Fixture::new(Offload::Computes);
+    let cases = [("alice", "wrong"), ("nobody", "p"), ("nobody@example.com", "p"), ("ulla", "anything"), ("", "")];
+    for (login, password) in cases {
+        assert_eq!(f.login(login, password), (401, r#"{"error":"wrong_credentials"}"#.to_string()), "{login}");
+    }
+    // Each of them ran one PBKDF2: the user's own, or the snapshot's decoy.
+    let salts = f.platform.offloaded_salts.borrow();
+    assert_eq!(*salts, ["nnh9zynQ7GNP0b996n40nQ", "decoysaltdecoysalt0000", "decoysaltdecoysalt0000", "decoysaltdecoysalt0000", "decoysaltdecoysalt0000"]);
+}
+
+#[test]
+fn inactive_users_are_told_apart_only_with_the_right_password() {
+    let f = Fixture::new(Offload::Computes);
+    assert_eq!(f.login("ian", IAN.0), (403, r#"{"error":"user_inactive"}"#.into()));
+    assert_eq!(f.login("ian", "wrong").0, 401);
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "ian@example.com" })).0, 403);
+}
+
+#[test]
+fn a_shared_email_never_logs_anyone_in() {
+    let f = Fixture::new(Offload::Computes);
+    assert_eq!(f.login("shared@EXAMPLE.com", "whatever"), (409, r#"{"error":"ambiguous_email"}"#.into()));
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "SHARED@example.com" })).0, 409);
+}
+
+#[test]
+fn get_user_returns_the_login_profile_byte_for_byte() {
+    let f = Fixture::new(Offload::Computes);
+    let login = f.login("alice", ALICE.0);
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice@EXAMPLE.com" })), login);
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice" })), login);
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "nobody@example.com" })), (404, r#"{"error":"not_found"}"#.into()));
+    // Users without a usable password can still reset their way in.
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "ulla@example.com" })).0, 200);
+}
+
+#[test]
+fn a_hash_over_the_caps_is_refused_without_work() {
+    let f = Fixture::new(Offload::Computes);
+    assert_eq!(f.login("oscar", "x"), (422, r#"{"error":"unverifiable_hash","detail":"over_cap"}"#.into()));
+}
+
+#[test]
+fn bad_bodies_get_a_clear_400() {
+    let f = Fixture::new(Offload::Computes);
+    let auth = format!("Bearer {TOKEN}");
+    let too_big = format!(r#"{{"username":"alice","password":"{}"}}"#, "x".repeat(djedge_edge::MAX_BODY_BYTES));
+    for (body, detail) in [
+        ("", "EOF while parsing"),
+        ("not json", "expected ident"),
+        (r#"{"username":"alice"}"#, "missing field `password`"),
+        (r#"{"username":"alice","password":"p","extra":1}"#, "unknown field `extra`"),
+        (r#"{"username":1,"password":"p"}"#, "invalid type: integer `1`"),
+        (too_big.as_str(), "the body is over 16384 bytes"),
+    ] {
+        let outcome = f.call("POST", "/v1/login", Some(&auth), body);
+        let reply = json(&outcome.response.body);
+        assert_eq!((outcome.response.status, reply["error"].as_str()), (400, Some("bad_request")), "{body:.40}");
+        assert!(reply["detail"].as_str().unwrap().contains(detail), "{reply}");
+    }
+    assert_eq!(f.call("GET", "/v1/login", Some(&auth), "").response.status, 405);
+    assert_eq!(f.call("GET", "/v2/login", Some(&auth), "").response.status, 404);
+}
+
+#[test]
+fn when_the_runtime_refuses_pbkdf2_the_core_derives_it_itself() {
+    let f = Fixture::new(Offload::Refuses);
+    assert_eq!(f.login("alice", ALICE.0).0, 200);
+    assert_eq!(f.login("alice", "wrong").0, 401);
+    assert_eq!(f.login("bob", BOB.0).0, 200);
+    assert_eq!(f.platform.offloaded_salts.borrow().len(), 3, "each was offered to the runtime first");
+
+    // Above the runtime's cap nothing is offered at all.
+    let mut f = Fixture::new(Offload::Computes);
+    f.config.offload_max_iterations = 1000;
+    assert_eq!(f.login("alice", ALICE.0).0, 200);
+    assert_eq!(f.login("ian", IAN.0).0, 403);
+    assert_eq!(*f.platform.offloaded_salts.borrow(), ["2COwKSzSencF8mthwohcQg"], "only ian's 841 iterations");
+}
+
+#[test]
+fn a_store_outage_is_a_503_never_a_wrong_password() {
+    let f = Fixture::new(Offload::Computes);
+    f.platform.store_down.set(true);
+    assert_eq!(f.login("alice", ALICE.0), (503, r#"{"error":"store_unavailable"}"#.into()));
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice@example.com" })).0, 503);
+}
+
+#[test]
+fn migration_records_page_through() {
+    let f = Fixture::new(Offload::Computes);
+    for id in 1..=2500 {
+        f.platform.store.record(&Migration { id, at: format!("t{id}") });
+    }
+    f.platform.store.record(&Migration { id: 7, at: "later".into() });
+    let mut seen = Vec::new();
+    let mut cursor = serde_json::Value::Null;
+    loop {
+        let (status, body) = f.post("/v1/migrations", serde_json::json!({ "cursor": cursor }));
+        assert_eq!(status, 200);
+        let page = json(&body);
+        seen.extend(page["migrations"].as_array().unwrap().iter().map(|m| (m["id"].as_i64().unwrap(), m["at"].as_str().unwrap().to_string())));
+        cursor = page["cursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 2500);
+    assert_eq!(seen[6], (7, "t7".to_string()), "the first record stands");
+}
