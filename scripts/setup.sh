@@ -14,3 +14,15 @@ if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "
   echo "setup: installing wasm-bindgen-cli $wb_version (takes a few minutes once)" >&2
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
+
+# worker-build at the workers-rs version in Cargo.lock (scripts/build-worker.sh).
+wk_version=$(awk '/^name = "worker"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(worker-build --version 2>/dev/null)" != "$wk_version" ]; then
+  echo "setup: installing worker-build $wk_version (takes a few minutes once)" >&2
+  cargo install worker-build --version "$wk_version"
+fi
+
+# wrangler (local workerd) and the test tools, from package-lock.json.
+if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-fund --no-audit --loglevel=error
+fi

@@ -1,0 +1,125 @@
+//! The Cloudflare Worker: a thin adapter from workers-rs to the edge core.
+//! The snapshot and the migration records live in one Workers KV namespace
+//! (binding `DJEDGE_KV`); PBKDF2 within Cloudflare's WebCrypto cap goes to
+//! WebCrypto, everything else to the core's pure-Rust verifiers.
+
+mod webcrypto;
+
+use std::sync::LazyLock;
+
+use djedge_edge::{
+    Clock, Config, Edge, MAX_BODY_BYTES, Migration, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State,
+    Store, StoreError,
+};
+use djedge_snapshot::MIGRATED_PREFIX;
+use futures_util::StreamExt as _;
+use worker::{Context, Env, Headers, Request, Response, event, kv::KvStore};
+
+/// The KV binding in wrangler.toml.
+const KV_BINDING: &str = "DJEDGE_KV";
+
+// Lives as long as the isolate: the argon2 buffer, the decoy, the
+// migrations already written.
+static STATE: LazyLock<State> = LazyLock::new(State::default);
+
+struct WorkerPlatform {
+    kv: KvStore,
+}
+
+impl Store for WorkerPlatform {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.kv.get(key).text().await.map_err(|e| StoreError(e.to_string()))
+    }
+
+    async fn migrations(&self, cursor: Option<&str>) -> Result<MigrationPage, StoreError> {
+        let mut list = self.kv.list().prefix(MIGRATED_PREFIX.to_string()).limit(1000);
+        if let Some(cursor) = cursor {
+            list = list.cursor(cursor.to_string());
+        }
+        let page = list.execute().await.map_err(|e| StoreError(e.to_string()))?;
+        let migrations = page
+            .keys
+            .into_iter()
+            .filter_map(|key| {
+                let id = key.name.strip_prefix(MIGRATED_PREFIX)?.parse().ok()?;
+                let at = key.metadata?.get("at")?.as_str()?.to_string();
+                Some(Migration { id, at })
+            })
+            .collect();
+        Ok(MigrationPage { migrations, cursor: if page.list_complete { None } else { page.cursor } })
+    }
+}
+
+impl Clock for WorkerPlatform {
+    fn now_unix_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+impl Pbkdf2Offload for WorkerPlatform {
+    async fn pbkdf2(&self, hash: Pbkdf2Hash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Option<Vec<u8>> {
+        webcrypto::pbkdf2(hash, password, salt, iterations, length).await
+    }
+}
+
+fn config(env: &Env) -> Config {
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    // Without the secret every request gets a 401: never open by default.
+    let token = env.secret("DJEDGE_API_TOKEN").map(|s| s.to_string()).unwrap_or_default();
+    let mut config = Config::new(&token);
+    config.email_verified = var("EMAIL_VERIFIED").is_some_and(|v| v == "true");
+    if let Some(max) = var("WEBCRYPTO_PBKDF2_MAX_ITERATIONS").and_then(|v| v.parse().ok()) {
+        config.offload_max_iterations = max;
+    }
+    config
+}
+
+/// At most `MAX_BODY_BYTES + 1` bytes of the body: enough for the core to
+/// refuse an oversized one without reading it all.
+async fn capped_body(request: &mut Request) -> worker::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    if let Ok(mut stream) = request.stream() {
+        while let Some(chunk) = stream.next().await {
+            body.extend_from_slice(&chunk?);
+            if body.len() > MAX_BODY_BYTES {
+                break;
+            }
+        }
+    }
+    Ok(body)
+}
+
+#[event(fetch)]
+async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let config = config(&env);
+    let platform = WorkerPlatform { kv: env.kv(KV_BINDING)? };
+    let authorization = request.headers().get("authorization")?;
+    let method = request.method().to_string();
+    let url = request.url()?;
+    let body = capped_body(&mut request).await?;
+    let outcome = Edge::new(&config, &platform, &STATE)
+        .handle(&djedge_edge::Request { method: &method, path: url.path(), authorization: authorization.as_deref(), body: &body })
+        .await;
+    worker::console_log!("{method} {} {} {}", url.path(), outcome.response.status, outcome.event);
+
+    if let Some(migration) = outcome.migrated {
+        // After the response: a login never waits for the write. A failed
+        // write (KV allows one per key per second) loses nothing, since the
+        // record only says the user logged in once.
+        let kv = platform.kv;
+        ctx.wait_until(async move {
+            let key = format!("{MIGRATED_PREFIX}{}", migration.id);
+            let metadata = serde_json::json!({ "at": migration.at });
+            let put = kv.put(&key, &migration.at).and_then(|put| put.metadata(metadata));
+            if let Err(e) = async { put?.execute().await }.await {
+                worker::console_log!("migration record for {} not written: {e}", migration.id);
+            }
+        });
+    }
+
+    let headers = Headers::new();
+    for (name, value) in RESPONSE_HEADERS {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(outcome.response.body)?.with_status(outcome.response.status).with_headers(headers))
+}
