@@ -28,6 +28,31 @@ pub enum Command {
     /// With --previous, writes only what changed since that snapshot, plus
     /// DIR/kv/delete.json (for `wrangler kv bulk delete`).
     Export(ExportArgs),
+    /// Serve the HTTP API (the Worker's) natively, from a snapshot.
+    ///
+    /// The bearer token comes from the environment variable DJEDGE_API_TOKEN.
+    /// Endpoints: POST /v1/login, POST /v1/get_user, POST /v1/migrations,
+    /// GET /v1/health (openapi.yaml describes them).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// A full snapshot written by `djedge export`.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: std::path::PathBuf,
+    /// The address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8788")]
+    pub listen: std::net::SocketAddr,
+    /// Keep migration records in this JSON-lines file (read at start,
+    /// appended to); without it they last as long as the process.
+    #[arg(long, value_name = "FILE")]
+    pub migrations: Option<std::path::PathBuf>,
+    /// Say `email_verified: true` in profiles (the site verified emails).
+    #[arg(long)]
+    pub email_verified: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]

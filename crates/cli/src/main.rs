@@ -4,6 +4,7 @@
 
 mod args;
 mod export;
+mod serve;
 mod verify;
 
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Verify(verify) => verify::run(&verify.limits.to_limits()),
         args::Command::Export(export) => export::run(&export.to_options()),
+        args::Command::Serve(serve) => serve::run(&serve),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The store could not answer; the request gets a 503 and the caller
 /// retries, never a "wrong password".
@@ -11,7 +11,7 @@ use serde::Serialize;
 pub struct StoreError(pub String);
 
 /// A user's migration: the first successful login through the edge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Migration {
     /// The Django primary key.
     pub id: i64,

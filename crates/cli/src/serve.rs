@@ -1,0 +1,190 @@
+//! `djedge serve`: the edge core over hyper, answering from a snapshot held
+//! in memory. The hash work runs on tokio's blocking pool, one request per
+//! thread, so slow hashes never stall the connections.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fs::{File, OpenOptions};
+use std::future::Future;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use djedge_edge::{
+    Clock, Config, Edge, MAX_BODY_BYTES, MemoryStore, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload,
+    RESPONSE_HEADERS, State, Store, StoreError,
+};
+use djedge_export::{Manifest, read_json};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+
+use crate::args::ServeArgs;
+
+struct Served {
+    config: Config,
+    platform: ServePlatform,
+    state: State,
+}
+
+struct ServePlatform {
+    store: MemoryStore,
+    migrations_file: Option<Mutex<File>>,
+}
+
+impl Store for ServePlatform {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>> {
+        self.store.get(key)
+    }
+    fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>> {
+        self.store.migrations(cursor)
+    }
+}
+
+impl Clock for ServePlatform {
+    fn now_unix_ms(&self) -> i64 {
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+impl Pbkdf2Offload for ServePlatform {
+    fn pbkdf2(&self, h: Pbkdf2Hash, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
+        // Natively, djhash's own loop is the fast path.
+        NoOffload.pbkdf2(h, p, s, i, l)
+    }
+}
+
+impl ServePlatform {
+    fn record(&self, migration: &Migration) {
+        self.store.record(migration);
+        if let Some(file) = &self.migrations_file {
+            let line = serde_json::to_string(migration).unwrap_or_default();
+            let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Err(e) = writeln!(file, "{line}") {
+                eprintln!("djedge serve: migration record for {} not written: {e}", migration.id);
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct KvPair {
+    key: String,
+    value: String,
+}
+
+/// Every key-value pair of a full snapshot, checked against its manifest.
+fn load_snapshot(dir: &Path) -> Result<HashMap<String, String>, String> {
+    let manifest: Manifest = read_json(&dir.join("manifest.json")).map_err(|e| e.to_string())?;
+    if manifest.kind != "full" {
+        return Err(format!("{} is a {} snapshot; serve needs a full one (export without --previous)", dir.display(), manifest.kind));
+    }
+    let mut values = HashMap::new();
+    for file in &manifest.files {
+        let pairs: Vec<KvPair> = read_json(&dir.join(&file.path)).map_err(|e| e.to_string())?;
+        values.extend(pairs.into_iter().map(|p| (p.key, p.value)));
+    }
+    if values.len() as u64 != manifest.puts {
+        return Err(format!("{} holds {} keys where its manifest lists {}: a damaged snapshot", dir.display(), values.len(), manifest.puts));
+    }
+    Ok(values)
+}
+
+fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, String> {
+    let describe = |e: std::io::Error| format!("cannot use {} for migration records: {e}", path.display());
+    if path.exists() {
+        for (n, line) in BufReader::new(File::open(path).map_err(describe)?).lines().enumerate() {
+            let line = line.map_err(describe)?;
+            let record: Migration = serde_json::from_str(&line)
+                .map_err(|e| format!("{} line {}: not a migration record: {e}", path.display(), n + 1))?;
+            store.record(&record);
+        }
+    }
+    OpenOptions::new().create(true).append(true).open(path).map_err(describe)
+}
+
+pub fn run(args: &ServeArgs) -> Result<(), String> {
+    let token = std::env::var("DJEDGE_API_TOKEN").unwrap_or_default();
+    if token.len() < 16 {
+        return Err("set DJEDGE_API_TOKEN to the API token (16 characters or more)".into());
+    }
+    let mut config = Config::new(&token);
+    config.email_verified = args.email_verified;
+    config.limits = args.limits.to_limits();
+    let store = MemoryStore::new(load_snapshot(&args.snapshot)?);
+    let migrations_file = match &args.migrations {
+        Some(path) => Some(Mutex::new(open_migrations(path, &store)?)),
+        None => None,
+    };
+    let keys = store.len();
+    let served = Arc::new(Served { config, platform: ServePlatform { store, migrations_file }, state: State::default() });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        eprintln!("djedge serve: {keys} keys from {}, on http://{}", args.snapshot.display(), args.listen);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let served = Arc::clone(&served);
+            tokio::spawn(async move {
+                let service = service_fn(move |request| respond(Arc::clone(&served), request));
+                // A connection's error (a client hanging up) ends only that connection.
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    })
+}
+
+async fn respond(served: Arc<Served>, request: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let authorization = request.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = capped_body(request.into_body()).await;
+    let handled = {
+        let served = Arc::clone(&served);
+        let path = path.clone();
+        let method = method.clone();
+        tokio::task::spawn_blocking(move || {
+            let edge = Edge::new(&served.config, &served.platform, &served.state);
+            let request = djedge_edge::Request { method: &method, path: &path, authorization: authorization.as_deref(), body: &body };
+            pollster::block_on(edge.handle(&request))
+        })
+        .await
+    };
+    let (status, body) = match handled {
+        Ok(outcome) => {
+            eprintln!("{method} {path} {} {}", outcome.response.status, outcome.event);
+            if let Some(migration) = &outcome.migrated {
+                served.platform.record(migration);
+            }
+            (outcome.response.status, outcome.response.body)
+        }
+        Err(_) => (500, r#"{"error":"internal"}"#.to_string()),
+    };
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in RESPONSE_HEADERS {
+        response.headers_mut().insert(name, hyper::header::HeaderValue::from_static(value));
+    }
+    Ok(response)
+}
+
+/// At most `MAX_BODY_BYTES + 1` bytes: the core refuses oversized bodies.
+async fn capped_body(mut body: Incoming) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    while bytes.len() <= MAX_BODY_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    bytes.extend_from_slice(data);
+                }
+            }
+            _ => break,
+        }
+    }
+    bytes
+}
