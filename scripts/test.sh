@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test djedge has: native, then the same Django vectors in Wasm under
-# node, lints, and a build of the benches so they cannot rot.
+# node, lints, a build of the benches so they cannot rot, and the edge: the
+# real Worker in local workerd and `djedge serve`, answering from the demo
+# Django database, through the HTTP API and through Auth0's scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,3 +18,12 @@ cargo test --workspace
 cargo test -p djhash --target wasm32-unknown-unknown --test django_vectors --test malformed
 cargo clippy --workspace --all-targets -- -D warnings
 cargo bench -p djhash --no-run
+
+# The edge, end to end (tests/edge): scripts/edge-up.sh builds the Worker,
+# exports the demo database, loads it into wrangler's local KV and starts
+# both services.
+trap scripts/edge-down.sh EXIT
+scripts/edge-up.sh
+# shellcheck disable=SC1091
+source target/edge/env
+node --test tests/edge/

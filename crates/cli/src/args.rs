@@ -32,7 +32,7 @@ pub enum Command {
     ///
     /// The bearer token comes from the environment variable DJEDGE_API_TOKEN.
     /// Endpoints: POST /v1/login, POST /v1/get_user, POST /v1/migrations,
-    /// GET /v1/health (openapi.yaml describes them).
+    /// GET /v1/health (openapi.json describes them).
     Serve(ServeArgs),
 }
 

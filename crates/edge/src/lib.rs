@@ -1,4 +1,4 @@
-//! The djedge HTTP API (`shared/CONTRACT.md`, `openapi.yaml`) as one
+//! The djedge HTTP API (`shared/CONTRACT.md`, `openapi.json`) as one
 //! request-handling core with no I/O of its own. The Cloudflare Worker and
 //! `djedge serve` are thin adapters: they turn their HTTP request into a
 //! [`Request`], give [`Edge`] a [`Platform`] (the snapshot store, a clock,

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Stops what scripts/edge-up.sh started (each in its own process group:
+# wrangler runs workerd as a child).
+cd "$(dirname "$0")/.."
+for name in worker serve; do
+  pidfile=target/edge/$name.pid
+  [ -f "$pidfile" ] || continue
+  kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null
+  rm -f "$pidfile"
+done
+exit 0

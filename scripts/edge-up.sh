@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Starts the edge locally against the demo Django database: exports it,
+# loads the snapshot into wrangler's local KV, and starts the Worker in
+# local workerd (`wrangler dev`) and `djedge serve` beside it, both with the
+# same token. Prints the environment the tests and the demo read; stop both
+# with scripts/edge-down.sh.
+#
+#   DJEDGE_DATABASE   the Django database to export (default: the demo one)
+#   DJEDGE_WORKER_PORT / DJEDGE_SERVE_PORT   default 8787 / 8788
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false
+state=target/edge
+database=${DJEDGE_DATABASE:-sqlite://tests/fixtures/demo-django-5.2.sqlite3}
+worker_port=${DJEDGE_WORKER_PORT:-8787}
+serve_port=${DJEDGE_SERVE_PORT:-8788}
+
+scripts/edge-down.sh >/dev/null 2>&1 || true
+./scripts/build-worker.sh >&2
+cargo build --release -q -p djedge
+rm -rf "$state" && mkdir -p "$state"
+started_ms=$(date +%s%3N)
+token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+target/release/djedge export --database "$database" --out "$state/snapshot" >&2
+for file in $(python3 -c 'import json,sys; print(" ".join(f["path"] for f in json.load(open(sys.argv[1]))["files"]))' "$state/snapshot/manifest.json"); do
+  npx wrangler kv bulk put --local --binding DJEDGE_KV --persist-to "$state/wrangler" "$state/snapshot/$file" >&2
+done
+
+# The build ran above; wrangler's own [build] step then finds nothing to do.
+# The token goes in a file, not on a command line other users can read.
+(umask 077 && echo "DJEDGE_API_TOKEN=$token" >"$state/worker.env")
+setsid npx wrangler dev --persist-to "$state/wrangler" --ip 127.0.0.1 --port "$worker_port" \
+  --env-file "$state/worker.env" --show-interactive-dev-session=false >"$state/worker.log" 2>&1 &
+echo $! >"$state/worker.pid"
+DJEDGE_API_TOKEN=$token setsid target/release/djedge serve --snapshot "$state/snapshot" \
+  --listen "127.0.0.1:$serve_port" --migrations "$state/migrations.jsonl" >"$state/serve.log" 2>&1 &
+echo $! >"$state/serve.pid"
+
+for url in "http://127.0.0.1:$worker_port" "http://127.0.0.1:$serve_port"; do
+  for _ in $(seq 1 180); do
+    if curl -sf -o /dev/null -H "authorization: Bearer $token" "$url/v1/health"; then continue 2; fi
+    sleep 1
+  done
+  echo "edge-up: $url did not come up; see $state/worker.log and $state/serve.log" >&2
+  tail -20 "$state/worker.log" "$state/serve.log" >&2
+  exit 1
+done
+cat >"$state/env" <<ENV
+export DJEDGE_API_TOKEN=$token
+export DJEDGE_WORKER_URL=http://127.0.0.1:$worker_port
+export DJEDGE_SERVE_URL=http://127.0.0.1:$serve_port
+export DJEDGE_SNAPSHOT=$PWD/$state/snapshot
+export DJEDGE_STARTED_AT_MS=$started_ms
+ENV
+echo "edge-up: the Worker on http://127.0.0.1:$worker_port and djedge serve on http://127.0.0.1:$serve_port; environment in $state/env" >&2

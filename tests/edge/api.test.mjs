@@ -1,0 +1,129 @@
+// The HTTP API against the real Worker in local workerd and against
+// `djedge serve`, both answering from the demo Django database's snapshot.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, getUser, login, observed, passwords, spec, targets } from './support.mjs';
+
+const usable = Object.entries(passwords).filter(([name, pw]) => pw !== null && !['inactive_ian'].includes(name));
+
+for (const [name, base] of Object.entries(targets)) {
+  test(`${name}: every active Django user logs in with their password, in every hash format`, async () => {
+    for (const [username, password] of usable) {
+      const { status, json } = await login(base, username, password);
+      assert.equal(status, 200, `${username}: ${JSON.stringify(json)}`);
+      assert.equal(json.username, username);
+      assert.match(json.user_id, /^django_\d+$/);
+      assert.equal(json.app_metadata.django.id, Number(json.user_id.slice('django_'.length)));
+    }
+  });
+
+  test(`${name}: unknown login, wrong password and unusable password look the same`, async () => {
+    const answers = [
+      await login(base, 'alice', 'not-wonderland'),
+      await login(base, 'nobody-here', 'wonderland'),
+      await login(base, 'nobody@example.com', 'wonderland'),
+      await login(base, 'unusable_ulla', ''),
+      await login(base, 'unusable_ulla', 'anything'),
+      await login(base, 'Alice', 'wonderland'), // usernames match exactly
+    ];
+    for (const answer of answers) {
+      assert.deepEqual([answer.status, answer.text], [401, '{"error":"wrong_credentials"}']);
+    }
+  });
+
+  test(`${name}: emails log in case-insensitively; a shared one logs nobody in`, async () => {
+    assert.equal((await login(base, 'ALICE@Example.com', 'wonderland')).json.username, 'alice');
+    for (const password of ['pw-shared-1', 'pw-shared-2', 'wrong']) {
+      const { status, text } = await login(base, 'Shared@Example.com', password);
+      assert.deepEqual([status, text], [409, '{"error":"ambiguous_email"}']);
+    }
+    // Their usernames still work.
+    assert.equal((await login(base, 'shared_one', 'pw-shared-1')).status, 200);
+  });
+
+  test(`${name}: an inactive user is told apart only with the right password`, async () => {
+    assert.deepEqual((await login(base, 'inactive_ian', 'pw-inactive')).json, { error: 'user_inactive' });
+    assert.equal((await login(base, 'inactive_ian', 'wrong')).status, 401);
+    assert.equal((await getUser(base, 'ian@example.com')).status, 403);
+  });
+
+  test(`${name}: get_user returns login's profile byte for byte`, async () => {
+    const viaLogin = await login(base, 'root_rita', 'pw-super');
+    const viaEmail = await getUser(base, viaLogin.json.email.toUpperCase());
+    assert.equal(viaEmail.text, viaLogin.text);
+    assert.deepEqual(viaLogin.json.app_metadata.django.groups, ['admins', 'editors']);
+    assert.deepEqual((await getUser(base, 'nobody@example.com')).json, { error: 'not_found' });
+    assert.equal((await getUser(base, 'shared@example.com')).status, 409);
+  });
+
+  test(`${name}: the token comes first, and bad requests get a clear 400`, async () => {
+    for (const auth of [null, 'Bearer wrong', `bearer ${process.env.DJEDGE_API_TOKEN}`, process.env.DJEDGE_API_TOKEN]) {
+      for (const [method, path] of [['POST', '/v1/login'], ['GET', '/v1/health'], ['GET', '/elsewhere']]) {
+        const body = method === 'POST' ? { username: 'alice', password: 'wonderland' } : undefined;
+        const { status, text } = await call(base, method, path, body, { auth });
+        assert.deepEqual([status, text], [401, '{"error":"unauthorized"}'], `${method} ${path} with ${auth}`);
+      }
+    }
+    assert.equal((await call(base, 'GET', '/v1/health')).status, 200);
+    for (const raw of ['', 'nope', '{"username":"alice"}', '{"username":"alice","password":"x","extra":1}', '[]',
+      JSON.stringify({ username: 'alice', password: 'x'.repeat(20000) })]) {
+      const { status, json } = await call(base, 'POST', '/v1/login', undefined, { raw });
+      assert.equal(status, 400, raw.slice(0, 40));
+      assert.equal(json.error, 'bad_request');
+      assert.ok(json.detail.length > 0);
+    }
+    assert.deepEqual((await call(base, 'GET', '/v1/login')).json, { error: 'method_not_allowed' });
+    assert.deepEqual((await call(base, 'GET', '/v1/nothing')).json, { error: 'unknown_endpoint' });
+  });
+
+  test(`${name}: a login records the migration`, async () => {
+    const { json: profile } = await login(base, 'never_logged_in', 'pw-never');
+    const id = profile.app_metadata.django.id;
+    let found;
+    for (let attempt = 0; attempt < 50 && !found; attempt += 1) {
+      // The Worker writes the record after answering.
+      if (attempt) await new Promise((r) => setTimeout(r, 100));
+      let cursor = null;
+      do {
+        const { json } = await call(base, 'POST', '/v1/migrations', { cursor });
+        found = found ?? json.migrations.find((m) => m.id === id);
+        cursor = json.cursor;
+      } while (cursor);
+    }
+    assert.ok(found, `no migration record for ${id}`);
+    // Recorded at the login: after the services started, not in the future.
+    const started = Number(process.env.DJEDGE_STARTED_AT_MS);
+    assert.ok(Date.parse(found.at) >= started - 1000 && Date.parse(found.at) <= Date.now() + 1000, `${found.at}`);
+  });
+}
+
+test('the Worker and djedge serve give the same bytes for the same requests', async () => {
+  const requests = [
+    ...Object.entries(passwords).map(([u, p]) => ['POST', '/v1/login', { username: u, password: p ?? '' }]),
+    ...Object.keys(passwords).map((u) => ['POST', '/v1/login', { username: u, password: 'wrong' }]),
+    ['POST', '/v1/login', { username: 'zoe@example.com', password: 'pässwörd-ünïcode' }],
+    ['POST', '/v1/login', { username: 'shared@example.com', password: 'pw-shared-1' }],
+    ...['alice@example.com', 'ALICE@EXAMPLE.COM', 'shared@example.com', 'ian@example.com', 'nobody@x.org', 'pipe|user', '']
+      .map((email) => ['POST', '/v1/get_user', { email }]),
+    ['GET', '/v1/health'], ['POST', '/v1/health'], ['GET', '/v2'], ['POST', '/v1/login', { username: 1 }],
+  ];
+  for (const [method, path, body] of requests) {
+    const [worker, serve] = await Promise.all([call(targets.worker, method, path, body), call(targets.serve, method, path, body)]);
+    assert.deepEqual([worker.status, worker.text], [serve.status, serve.text], `${method} ${path} ${JSON.stringify(body)}`);
+  }
+});
+
+after(() => {
+  // openapi.json stays true: every documented operation was exercised, and
+  // the answers the demo data can produce were all seen.
+  for (const [path, methods] of Object.entries(spec.paths)) {
+    for (const method of Object.keys(methods)) {
+      assert.ok([...observed].some((o) => o.startsWith(`${method.toUpperCase()} ${path} `)), `${method} ${path} never called`);
+    }
+  }
+  for (const expected of ['POST /v1/login 200', 'POST /v1/login 400', 'POST /v1/login 401', 'POST /v1/login 403',
+    'POST /v1/login 409', 'POST /v1/get_user 200', 'POST /v1/get_user 403', 'POST /v1/get_user 404',
+    'POST /v1/get_user 409', 'POST /v1/migrations 200', 'GET /v1/health 200', 'GET /v1/health 401']) {
+    assert.ok(observed.has(expected), `never saw ${expected}`);
+  }
+});
