@@ -34,7 +34,7 @@ custom = args.model == "custom"
 configure(args.database, custom)
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.auth.hashers import get_hasher, make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
@@ -82,6 +82,10 @@ users += [
     ("用户", "yonghu@example.com", "密码🔑", {}, None),
     ("pipe|user", "pipe@example.com", "pw-pipe", {}, None),
     ("never_logged_in", "never@example.com", "pw-never", {"last_login": None}, None),
+    # Django 2.0's default cost: hashes of users who have not logged in since.
+    # Within Cloudflare's WebCrypto cap, so the Worker's offload path runs.
+    ("legacy_pbkdf2_100k", "pbkdf2_100k@legacy.example.com", "pw-pbkdf2-100k", {}, ("iterations", "pbkdf2_sha256")),
+    ("legacy_pbkdf2_sha1_100k", "pbkdf2_sha1_100k@legacy.example.com", "pw-pbkdf2-sha1-100k", {}, ("iterations", "pbkdf2_sha1")),
 ]
 
 passwords = {}
@@ -102,6 +106,9 @@ for i, (username, email, password, extra, how) in enumerate(users):
         user.set_unusable_password()
     elif how and how[0] == "legacy":
         user.password = legacy(how[1], password)
+    elif how and how[0] == "iterations":
+        hasher = get_hasher(how[1])
+        user.password = hasher.encode(password, hasher.salt(), iterations=100_000)
     elif how:
         user.password = make_password(password, hasher=how[1])
     else:

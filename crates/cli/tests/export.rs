@@ -18,10 +18,10 @@ fn exports_the_demo_database_and_summarizes_the_report() {
     let database = format!("sqlite://{}", db.display());
     let (ok, stdout, stderr) = djedge(&["export", "--database", &database, "--out", out.to_str().unwrap()]);
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("23 rows read, 23 users in the snapshot (22 active)"), "{stdout}");
+    assert!(stdout.contains("25 rows read, 25 users in the snapshot (24 active)"), "{stdout}");
     assert!(stdout.contains("emails shared by several users: 1"), "{stdout}");
-    assert!(stdout.contains("(full): 44 keys, 44 to put, 0 to delete, in 1 files"), "{stdout}");
-    assert!(stderr.contains("exporting 23 users"), "not a terminal: plain progress lines: {stderr}");
+    assert!(stdout.contains("(full): 49 keys, 49 to put, 0 to delete, in 1 files"), "{stdout}");
+    assert!(stderr.contains("exporting 25 users"), "not a terminal: plain progress lines: {stderr}");
     for file in ["manifest.json", "index.jsonl", "report.json", "kv/put-00000.json"] {
         assert!(out.join(file).is_file(), "{file}");
     }
