@@ -2,7 +2,6 @@
 //! in memory. The hash work runs on tokio's blocking pool, one request per
 //! thread, so slow hashes never stall the connections.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
 use std::future::Future;
@@ -14,13 +13,12 @@ use djedge_edge::{
     Clock, Config, Edge, MAX_BODY_BYTES, MemoryStore, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload,
     RESPONSE_HEADERS, State, Store, StoreError,
 };
-use djedge_export::{Manifest, read_json};
+use djedge_export::read_snapshot;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde::Deserialize;
 
 use crate::args::ServeArgs;
 
@@ -71,29 +69,6 @@ impl ServePlatform {
     }
 }
 
-#[derive(Deserialize)]
-struct KvPair {
-    key: String,
-    value: String,
-}
-
-/// Every key-value pair of a full snapshot, checked against its manifest.
-fn load_snapshot(dir: &Path) -> Result<HashMap<String, String>, String> {
-    let manifest: Manifest = read_json(&dir.join("manifest.json")).map_err(|e| e.to_string())?;
-    if manifest.kind != "full" {
-        return Err(format!("{} is a {} snapshot; serve needs a full one (export without --previous)", dir.display(), manifest.kind));
-    }
-    let mut values = HashMap::new();
-    for file in &manifest.files {
-        let pairs: Vec<KvPair> = read_json(&dir.join(&file.path)).map_err(|e| e.to_string())?;
-        values.extend(pairs.into_iter().map(|p| (p.key, p.value)));
-    }
-    if values.len() as u64 != manifest.puts {
-        return Err(format!("{} holds {} keys where its manifest lists {}: a damaged snapshot", dir.display(), values.len(), manifest.puts));
-    }
-    Ok(values)
-}
-
 fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, String> {
     let describe = |e: std::io::Error| format!("cannot use {} for migration records: {e}", path.display());
     if path.exists() {
@@ -115,7 +90,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     let mut config = Config::new(&token);
     config.email_verified = args.email_verified;
     config.limits = args.limits.to_limits();
-    let store = MemoryStore::new(load_snapshot(&args.snapshot)?);
+    let store = MemoryStore::new(read_snapshot(&args.snapshot).map_err(|e| e.to_string())?);
     let migrations_file = match &args.migrations {
         Some(path) => Some(Mutex::new(open_migrations(path, &store)?)),
         None => None,

@@ -18,6 +18,7 @@ pub struct Profile<'a> {
     #[serde(skip_serializing_if = "str::is_empty")]
     email: &'a str,
     email_verified: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
     username: &'a str,
     name: String,
     // Auth0 refuses empty names: left out rather than sent empty.
@@ -68,5 +69,12 @@ impl<'a> Profile<'a> {
                 },
             },
         }
+    }
+
+    /// The same profile without `username`, for Auth0 connections that do
+    /// not use one (the bulk import refuses it there).
+    #[must_use]
+    pub fn without_username(self) -> Self {
+        Profile { username: "", ..self }
     }
 }

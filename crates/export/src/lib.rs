@@ -23,7 +23,7 @@ use record::{Unreadable, to_record};
 pub use report::{Entry, FormatCount, Report, SharedEmail};
 use source::Source;
 pub use source::UserTable;
-pub use writer::{FileEntry, Manifest, read_json};
+pub use writer::{FileEntry, Manifest, read_json, read_snapshot};
 
 /// What went wrong with an export as a whole (a bad row is a report line,
 /// not an error).

@@ -185,6 +185,41 @@ fn read_index(path: &Path) -> Result<HashMap<String, String>, ExportError> {
     Ok(index)
 }
 
+/// Every key-value pair of a full snapshot, checked against its manifest:
+/// what `djedge serve` answers from and `djedge import-files` reads.
+///
+/// # Errors
+/// When the directory is not a full, whole snapshot.
+pub fn read_snapshot(dir: &Path) -> Result<std::collections::HashMap<String, String>, ExportError> {
+    #[derive(serde::Deserialize)]
+    struct KvPair {
+        key: String,
+        value: String,
+    }
+    let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
+    if manifest.kind != "full" {
+        return Err(ExportError::Io(format!(
+            "{} is a {} snapshot; a full one is needed (export without --previous)",
+            dir.display(),
+            manifest.kind
+        )));
+    }
+    let mut values = std::collections::HashMap::new();
+    for file in &manifest.files {
+        let pairs: Vec<KvPair> = read_json(&dir.join(&file.path))?;
+        values.extend(pairs.into_iter().map(|p| (p.key, p.value)));
+    }
+    if values.len() as u64 != manifest.puts {
+        return Err(ExportError::Io(format!(
+            "{} holds {} keys where its manifest lists {}: a damaged snapshot",
+            dir.display(),
+            values.len(),
+            manifest.puts
+        )));
+    }
+    Ok(values)
+}
+
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExportError> {
     let text = fs::read_to_string(path).map_err(|e| io(path, &e))?;
     serde_json::from_str(&text).map_err(|e| ExportError::Io(format!("{} is not a snapshot file: {e}", path.display())))

@@ -1,0 +1,335 @@
+//! The bulk path: Auth0 import files from a djedge snapshot, keeping Django
+//! passwords wherever Auth0 can verify them, and the migration's progress.
+//!
+//! A user lands on the same Auth0 id whichever path moves them: the files
+//! carry the Worker's profile (`user_id` `django_<pk>`, `app_metadata.django`)
+//! and leave out everyone the Worker has already migrated.
+
+mod convert;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+
+use djedge_edge::{Migration, Profile};
+use djedge_snapshot::{StoredValue, UserRecord, email_key};
+use serde::Serialize;
+
+pub use convert::{CustomPasswordHash, Encoded, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, NoForm, Salt, custom_password_hash};
+
+/// Auth0's limit on one import file.
+pub const MAX_FILE_BYTES: usize = 500 * 1000;
+
+/// The users of a snapshot, and which email keys several users share.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Every user, by primary key.
+    pub users: Vec<UserRecord>,
+    ambiguous_email_keys: HashSet<String>,
+}
+
+impl Snapshot {
+    /// Reads a full snapshot written by `djedge export`.
+    ///
+    /// # Errors
+    /// When it is not one, or a user value is not a user record.
+    pub fn read(dir: &Path) -> Result<Self, String> {
+        let values = djedge_export::read_snapshot(dir).map_err(|e| e.to_string())?;
+        Self::from_values(values)
+    }
+
+    /// The snapshot held in `values` (key → value, as loaded into KV).
+    ///
+    /// # Errors
+    /// When a value is not what its key says.
+    pub fn from_values(values: HashMap<String, String>) -> Result<Self, String> {
+        let mut snapshot = Snapshot::default();
+        for (key, value) in values {
+            let stored: Result<StoredValue, _> = serde_json::from_str(&value);
+            match stored {
+                Ok(StoredValue::User(user)) if key.starts_with(djedge_snapshot::USERNAME_PREFIX) => snapshot.users.push(user),
+                Ok(StoredValue::AmbiguousEmail { .. }) => {
+                    snapshot.ambiguous_email_keys.insert(key);
+                }
+                Ok(StoredValue::User(_)) => {}
+                Err(_) if !key.starts_with(djedge_snapshot::USERNAME_PREFIX) => {}
+                Err(e) => return Err(format!("{key} is not a user record: {e}")),
+            }
+        }
+        snapshot.users.sort_by_key(|u| u.id);
+        Ok(snapshot)
+    }
+
+    /// Whether `user`'s email is one several users share.
+    pub fn shares_email(&self, user: &UserRecord) -> bool {
+        email_key(&user.email).is_some_and(|key| self.ambiguous_email_keys.contains(&key))
+    }
+}
+
+/// Reads migration records: JSON lines of `{"id", "at"}`, as `djedge serve
+/// --migrations` keeps them and `djedge migrations` downloads them.
+///
+/// # Errors
+/// When the file cannot be read or a line is not such a record.
+pub fn read_migrations(path: &Path) -> Result<HashMap<i64, String>, String> {
+    let file = fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut migrated = HashMap::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Migration =
+            serde_json::from_str(&line).map_err(|e| format!("{} line {}: not a migration record: {e}", path.display(), n + 1))?;
+        migrated.entry(record.id).or_insert(record.at);
+    }
+    Ok(migrated)
+}
+
+/// A user and why they are listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The Django primary key.
+    pub id: i64,
+    /// The username.
+    pub username: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl Entry {
+    fn new(user: &UserRecord, reason: impl Into<String>) -> Self {
+        Entry { id: user.id, username: user.username.clone(), reason: reason.into() }
+    }
+}
+
+/// One import file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImportFile {
+    /// Its path under the output directory.
+    pub path: String,
+    /// Users in it.
+    pub users: usize,
+    /// Its size.
+    pub bytes: usize,
+}
+
+/// What `import-files` wrote, and who it left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Users in the snapshot.
+    pub users: usize,
+    /// Users written to the files.
+    pub imported: usize,
+    /// Of those, inactive in Django and so `blocked` in Auth0.
+    pub blocked: usize,
+    /// The files, in order.
+    pub files: Vec<ImportFile>,
+    /// Imported without a password (Django's unusable password): they
+    /// reset it, or log in another way.
+    pub without_password: Vec<Entry>,
+    /// Not imported, and why.
+    pub not_imported: Vec<Entry>,
+}
+
+/// Settings of the import files.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// A new or empty directory.
+    pub out: PathBuf,
+    /// Send `username` (connections that require one).
+    pub usernames: bool,
+    /// What `email_verified` says.
+    pub email_verified: bool,
+    /// The size limit of a file.
+    pub max_file_bytes: usize,
+}
+
+#[derive(Serialize)]
+struct ImportUser<'a> {
+    #[serde(flatten)]
+    profile: Profile<'a>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    blocked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_password_hash: Option<CustomPasswordHash>,
+}
+
+/// Writes `users-NNNNN.json` files for `POST /api/v2/jobs/users-imports`
+/// and `import-report.json` into `options.out`.
+///
+/// # Errors
+/// When the directory cannot be written or a single user exceeds the limit.
+pub fn write_import_files(
+    snapshot: &Snapshot,
+    migrated: &HashMap<i64, String>,
+    options: &ImportOptions,
+) -> Result<ImportReport, String> {
+    let out = &options.out;
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    if fs::read_dir(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.next().is_some() {
+        return Err(format!("{} is not empty: import files go into a new directory", out.display()));
+    }
+    let mut report = ImportReport { users: snapshot.users.len(), ..ImportReport::default() };
+    let mut batch = Batch::default();
+    for user in &snapshot.users {
+        let skip = if migrated.contains_key(&user.id) {
+            Some("migrated through the edge already".to_string())
+        } else if user.email.is_empty() {
+            Some("no email: Auth0 imports users by email".into())
+        } else if snapshot.shares_email(user) {
+            Some("email shared by several users: lazy migration by username".into())
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            report.not_imported.push(Entry::new(user, reason));
+            continue;
+        }
+        let custom_password_hash = match custom_password_hash(&user.password) {
+            Ok(form) => Some(form),
+            Err(NoForm::Unusable) => {
+                report.without_password.push(Entry::new(user, NoForm::Unusable.to_string()));
+                None
+            }
+            Err(no_form) => {
+                report.not_imported.push(Entry::new(user, format!("{no_form}: lazy migration or a reset")));
+                continue;
+            }
+        };
+        let mut profile = Profile::new(user, options.email_verified);
+        if !options.usernames {
+            profile = profile.without_username();
+        }
+        let json = serde_json::to_string(&ImportUser { profile, blocked: !user.is_active, custom_password_hash })
+            .map_err(|e| e.to_string())?;
+        if json.len() + 2 > options.max_file_bytes {
+            return Err(format!("user {} alone is over {} bytes", user.id, options.max_file_bytes));
+        }
+        if batch.bytes_with(&json) > options.max_file_bytes {
+            report.files.push(batch.write(out, report.files.len())?);
+        }
+        batch.push(json);
+        report.imported += 1;
+        report.blocked += usize::from(!user.is_active);
+    }
+    if batch.users > 0 {
+        report.files.push(batch.write(out, report.files.len())?);
+    }
+    let mut text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    text.push('\n');
+    fs::write(out.join("import-report.json"), text).map_err(|e| format!("cannot write the report: {e}"))?;
+    Ok(report)
+}
+
+/// The JSON array being filled.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    users: usize,
+}
+
+impl Batch {
+    fn bytes_with(&self, json: &str) -> usize {
+        // "[" + existing + "," + json + "]"
+        self.text.len() + json.len() + 3
+    }
+
+    fn push(&mut self, json: String) {
+        self.text.push(if self.users == 0 { '[' } else { ',' });
+        self.text.push_str(&json);
+        self.users += 1;
+    }
+
+    fn write(&mut self, dir: &Path, index: usize) -> Result<ImportFile, String> {
+        self.text.push(']');
+        let path = format!("users-{index:05}.json");
+        fs::write(dir.join(&path), &self.text).map_err(|e| format!("cannot write {path}: {e}"))?;
+        let file = ImportFile { path, users: self.users, bytes: self.text.len() };
+        *self = Batch::default();
+        Ok(file)
+    }
+}
+
+/// Active and migrated users in one group.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Count {
+    /// Active users.
+    pub active: u64,
+    /// Of those, migrated through the edge.
+    pub migrated: u64,
+    /// `migrated / active`, in percent.
+    pub percent: f64,
+}
+
+impl Count {
+    fn add(&mut self, migrated: bool) {
+        self.active += 1;
+        self.migrated += u64::from(migrated);
+        self.percent = percent(self.migrated, self.active);
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { (part as f64 * 1000.0 / whole as f64).round() / 10.0 }
+}
+
+/// How far the migration has come (active users only).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MigrationProgress {
+    /// All active users.
+    pub total: Count,
+    /// By the Django hash format.
+    pub by_format: BTreeMap<String, Count>,
+    /// By how long ago the user last logged in to Django, in
+    /// [`LAST_LOGIN_BUCKETS`] order.
+    pub by_last_login: Vec<(String, Count)>,
+    /// Active, not migrated, and without a hash Auth0 can import: these
+    /// users will need a password reset once the edge is switched off.
+    pub need_reset: Vec<Entry>,
+}
+
+/// The last-login groups: a label and the age (days) it starts at.
+pub const LAST_LOGIN_BUCKETS: [(&str, i64); 5] =
+    [("under 30 days", 0), ("30 to 90 days", 30), ("90 days to 1 year", 90), ("1 to 2 years", 365), ("over 2 years", 730)];
+
+/// The progress of the migration at `now`.
+///
+/// # Errors
+/// When a user's `last_login` is not RFC 3339.
+pub fn progress(snapshot: &Snapshot, migrated: &HashMap<i64, String>, now: time::OffsetDateTime) -> Result<MigrationProgress, String> {
+    let mut progress = MigrationProgress::default();
+    let mut never = Count::default();
+    let mut buckets: Vec<Count> = vec![Count::default(); LAST_LOGIN_BUCKETS.len()];
+    for user in snapshot.users.iter().filter(|u| u.is_active) {
+        let done = migrated.contains_key(&user.id);
+        progress.total.add(done);
+        let format = match djhash::DjangoHash::parse(&user.password) {
+            Ok(hash) => hash.algorithm().name().to_string(),
+            Err(djhash::Error::Unusable) => "unusable".into(),
+            Err(_) => "unreadable".into(),
+        };
+        progress.by_format.entry(format).or_default().add(done);
+        match &user.last_login {
+            None => never.add(done),
+            Some(at) => {
+                let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| format!("user {}: last_login {at:?}: {e}", user.id))?;
+                let days = (now - at).whole_days();
+                let index = LAST_LOGIN_BUCKETS.iter().rposition(|(_, from)| days >= *from).unwrap_or(0);
+                if let Some(bucket) = buckets.get_mut(index) {
+                    bucket.add(done);
+                }
+            }
+        }
+        if !done {
+            if let Err(no_form) = custom_password_hash(&user.password) {
+                progress.need_reset.push(Entry::new(user, no_form.to_string()));
+            }
+        }
+    }
+    progress.by_last_login = LAST_LOGIN_BUCKETS.iter().map(|(label, _)| (*label).to_string()).zip(buckets).collect();
+    progress.by_last_login.push(("never".into(), never));
+    Ok(progress)
+}
