@@ -34,6 +34,53 @@ pub enum Command {
     /// Endpoints: POST /v1/login, POST /v1/get_user, POST /v1/migrations,
     /// GET /v1/health (openapi.json describes them).
     Serve(ServeArgs),
+    /// Turn a snapshot into Auth0 bulk-import files that keep passwords.
+    ///
+    /// Writes DIR/users-NNNNN.json (JSON arrays under 500 KB for POST
+    /// /api/v2/jobs/users-imports, each user's Django hash as the
+    /// custom_password_hash Auth0 verifies) and DIR/import-report.json: who
+    /// was left out and why (migrated already, no email, a shared email, a
+    /// hash Auth0 cannot verify).
+    ImportFiles(ImportFilesArgs),
+    /// How far the migration has come: active users migrated, by hash format
+    /// and by last Django login, and who will need a password reset.
+    Progress(ProgressArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportFilesArgs {
+    /// A full snapshot written by `djedge export`.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: std::path::PathBuf,
+    /// A new or empty directory for the files.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Migration records (JSON lines of {"id", "at"}, as `djedge serve
+    /// --migrations` keeps them): these users are left out.
+    #[arg(long, value_name = "FILE")]
+    pub migrations: Option<std::path::PathBuf>,
+    /// Send usernames (for connections that require one).
+    #[arg(long)]
+    pub usernames: bool,
+    /// Say `email_verified: true` (the site verified emails).
+    #[arg(long)]
+    pub email_verified: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProgressArgs {
+    /// A full snapshot written by `djedge export`.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: std::path::PathBuf,
+    /// Migration records (JSON lines of {"id", "at"}).
+    #[arg(long, value_name = "FILE")]
+    pub migrations: Option<std::path::PathBuf>,
+    /// Count last-login ages from this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@
 
 mod args;
 mod export;
+mod import;
 mod serve;
 mod verify;
 
@@ -22,6 +23,8 @@ fn main() -> ExitCode {
         args::Command::Verify(verify) => verify::run(&verify.limits.to_limits()),
         args::Command::Export(export) => export::run(&export.to_options()),
         args::Command::Serve(serve) => serve::run(&serve),
+        args::Command::ImportFiles(import) => import::files(&import),
+        args::Command::Progress(progress) => import::progress(&progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,8 +26,9 @@ fn postgres() -> Option<(String, String)> {
 
 fn users_by_name(dir: &Path) -> BTreeMap<String, UserRecord> {
     let (kv, _) = read_snapshot(dir);
-    kv.values()
-        .filter_map(|value| match serde_json::from_str(value).unwrap() {
+    kv.iter()
+        .filter(|(key, _)| key.starts_with(djedge_snapshot::USERNAME_PREFIX))
+        .filter_map(|(_, value)| match serde_json::from_str(value).unwrap() {
             StoredValue::User(user) => Some((user.username.clone(), user)),
             StoredValue::AmbiguousEmail { .. } => None,
         })

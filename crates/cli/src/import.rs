@@ -1,0 +1,78 @@
+//! `djedge import-files` and `djedge progress`: the bulk path.
+
+use std::collections::HashMap;
+
+use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
+use time::format_description::well_known::Rfc3339;
+
+use crate::args::{ImportFilesArgs, ProgressArgs};
+
+fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<i64, String>, String> {
+    path.map_or_else(|| Ok(HashMap::new()), read_migrations)
+}
+
+pub fn files(args: &ImportFilesArgs) -> Result<(), String> {
+    let snapshot = Snapshot::read(&args.snapshot)?;
+    let migrated = migrations(args.migrations.as_deref())?;
+    let options = ImportOptions {
+        out: args.out.clone(),
+        usernames: args.usernames,
+        email_verified: args.email_verified,
+        max_file_bytes: MAX_FILE_BYTES,
+    };
+    let report = djedge_auth0_import::write_import_files(&snapshot, &migrated, &options)?;
+    println!(
+        "{} of {} users in {} files under {} ({} blocked, {} without a password); {} left out:",
+        report.imported,
+        report.users,
+        report.files.len(),
+        args.out.display(),
+        report.blocked,
+        report.without_password.len(),
+        report.not_imported.len()
+    );
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for entry in &report.not_imported {
+        *reasons.entry(entry.reason.as_str()).or_default() += 1;
+    }
+    for (reason, n) in reasons {
+        println!("  {n:>8}  {reason}");
+    }
+    println!("details in {}", args.out.join("import-report.json").display());
+    Ok(())
+}
+
+pub fn progress(args: &ProgressArgs) -> Result<(), String> {
+    let snapshot = Snapshot::read(&args.snapshot)?;
+    let migrated = migrations(args.migrations.as_deref())?;
+    let now = match &args.now {
+        Some(now) => time::OffsetDateTime::parse(now, &Rfc3339).map_err(|e| format!("--now {now:?}: {e}"))?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let progress = djedge_auth0_import::progress(&snapshot, &migrated, now)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&progress).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    let line = |label: &str, c: &djedge_auth0_import::Count| {
+        println!("  {label:<20} {:>9} of {:>9}  {:>5.1}%", c.migrated, c.active, c.percent);
+    };
+    println!("migrated through the edge (active users):");
+    line("all", &progress.total);
+    println!("by hash format:");
+    for (format, count) in &progress.by_format {
+        line(format, count);
+    }
+    println!("by last Django login:");
+    for (bucket, count) in &progress.by_last_login {
+        line(bucket, count);
+    }
+    println!("{} users will need a password reset (not migrated, no hash Auth0 can import):", progress.need_reset.len());
+    for entry in progress.need_reset.iter().take(20) {
+        println!("  {} {} ({})", entry.id, entry.username, entry.reason);
+    }
+    if progress.need_reset.len() > 20 {
+        println!("  … and {} more (--json lists them all)", progress.need_reset.len() - 20);
+    }
+    Ok(())
+}
