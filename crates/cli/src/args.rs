@@ -45,6 +45,31 @@ pub enum Command {
     /// How far the migration has come: active users migrated, by hash format
     /// and by last Django login, and who will need a password reset.
     Progress(ProgressArgs),
+    /// Send import files to Auth0 (POST /api/v2/jobs/users-imports) and
+    /// follow each job to its end.
+    ///
+    /// Client credentials of a machine-to-machine application with the
+    /// create:users and read:users scopes come from AUTH0_CLIENT_ID and
+    /// AUTH0_CLIENT_SECRET. Two jobs at a time, 429s waited out, each job's
+    /// errors saved as DIR/errors-*.json; DIR/submit-state.json makes a rerun
+    /// resume without sending a file twice.
+    Auth0Import(Auth0ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct Auth0ImportArgs {
+    /// The directory `djedge import-files` wrote.
+    #[arg(long, value_name = "DIR")]
+    pub files: std::path::PathBuf,
+    /// The tenant: https://TENANT.auth0.com (or a custom domain).
+    #[arg(long, value_name = "URL")]
+    pub domain: String,
+    /// The database connection to import into (con_...).
+    #[arg(long, value_name = "ID")]
+    pub connection_id: String,
+    /// Seconds between polls of a running job.
+    #[arg(long, default_value_t = 5)]
+    pub poll_seconds: u64,
 }
 
 #[derive(Args, Debug)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
 use time::format_description::well_known::Rfc3339;
 
-use crate::args::{ImportFilesArgs, ProgressArgs};
+use crate::args::{Auth0ImportArgs, ImportFilesArgs, ProgressArgs};
 
 fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<i64, String>, String> {
     path.map_or_else(|| Ok(HashMap::new()), read_migrations)
@@ -74,5 +74,21 @@ pub fn progress(args: &ProgressArgs) -> Result<(), String> {
     if progress.need_reset.len() > 20 {
         println!("  … and {} more (--json lists them all)", progress.need_reset.len() - 20);
     }
+    Ok(())
+}
+
+pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
+    let env = |name: &str| std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"));
+    let credentials =
+        djedge_auth0_jobs::Credentials { domain: args.domain.clone(), client_id: env("AUTH0_CLIENT_ID")?, client_secret: env("AUTH0_CLIENT_SECRET")? };
+    let options = djedge_auth0_jobs::SubmitOptions {
+        dir: args.files.clone(),
+        connection_id: args.connection_id.clone(),
+        poll_interval: std::time::Duration::from_secs(args.poll_seconds.max(1)),
+        max_active_jobs: 2,
+    };
+    let state = djedge_auth0_jobs::submit(&credentials, &options, &mut |line| eprintln!("{line}"))?;
+    let failed: Vec<&String> = state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
+    println!("{} files imported; {} with errors (see errors-*.json in {})", state.len(), failed.len(), args.files.display());
     Ok(())
 }

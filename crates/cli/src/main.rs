@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         args::Command::Serve(serve) => serve::run(&serve),
         args::Command::ImportFiles(import) => import::files(&import),
         args::Command::Progress(progress) => import::progress(&progress),
+        args::Command::Auth0Import(submit) => import::submit(&submit),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
