@@ -54,6 +54,18 @@ pub enum Command {
     /// errors saved as DIR/errors-*.json; DIR/submit-state.json makes a rerun
     /// resume without sending a file twice.
     Auth0Import(Auth0ImportArgs),
+    /// Download the edge's migration records (who logged in through it, and
+    /// when) as JSON lines on stdout, for import-files and progress.
+    ///
+    /// The bearer token comes from DJEDGE_API_TOKEN.
+    Migrations(MigrationsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigrationsArgs {
+    /// The Worker's (or djedge serve's) URL.
+    #[arg(long, value_name = "URL")]
+    pub edge: String,
 }
 
 #[derive(Args, Debug)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
 use time::format_description::well_known::Rfc3339;
 
-use crate::args::{Auth0ImportArgs, ImportFilesArgs, ProgressArgs};
+use crate::args::{Auth0ImportArgs, ImportFilesArgs, MigrationsArgs, ProgressArgs};
 
 fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<i64, String>, String> {
     path.map_or_else(|| Ok(HashMap::new()), read_migrations)
@@ -91,4 +91,33 @@ pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
     let failed: Vec<&String> = state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
     println!("{} files imported; {} with errors (see errors-*.json in {})", state.len(), failed.len(), args.files.display());
     Ok(())
+}
+
+pub fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
+    use std::io::Write as _;
+    let token = std::env::var("DJEDGE_API_TOKEN").map_err(|_| "set DJEDGE_API_TOKEN to the edge's API token".to_string())?;
+    let url = format!("{}/v1/migrations", args.edge.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut response = agent
+            .post(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .send_json(serde_json::json!({ "cursor": cursor }))
+            .map_err(|e| format!("{url} did not answer: {e}"))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().map_err(|e| format!("{url}: {e}"))?;
+        if status != 200 {
+            return Err(format!("{url} answered {status} {text}"));
+        }
+        let page: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{url}: not a page of migrations: {e}"))?;
+        for record in page.get("migrations").and_then(|m| m.as_array()).into_iter().flatten() {
+            writeln!(out, "{record}").map_err(|e| e.to_string())?;
+        }
+        cursor = page.get("cursor").and_then(|c| c.as_str()).map(str::to_string);
+        if cursor.is_none() {
+            return out.flush().map_err(|e| e.to_string());
+        }
+    }
 }

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         args::Command::ImportFiles(import) => import::files(&import),
         args::Command::Progress(progress) => import::progress(&progress),
         args::Command::Auth0Import(submit) => import::submit(&submit),
+        args::Command::Migrations(migrations) => import::download_migrations(&migrations),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
