@@ -6,6 +6,9 @@
  * email, UnauthorizedError for an inactive user (so a password reset cannot
  * bring them in), and a plain Error when the email is shared by several
  * Django users or the Worker cannot answer.
+ *
+ * Self-contained, like login.js: Auth0 runs each script on its own, so the
+ * request code is written out in both.
  */
 function getUser(email, callback) {
   const base = String(configuration.DJEDGE_URL || '').replace(/\/+$/, '');
