@@ -6,9 +6,9 @@ set -euo pipefail
 version=$1
 cd "$(dirname "$0")/.."
 venv="$PWD/target/venv-django-$version"
-if [ ! -f "$venv/.ready" ]; then
+if [ ! -f "$venv/.ready-2" ]; then
   python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q "django==$version.*" 'bcrypt<5' argon2-cffi 'psycopg[binary]' >&2
-  touch "$venv/.ready"
+  "$venv/bin/pip" install -q "django==$version.*" 'bcrypt<5' argon2-cffi 'psycopg[binary]' PyMySQL >&2
+  touch "$venv/.ready-2"
 fi
 echo "$venv/bin/python"

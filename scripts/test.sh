@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Every test djedge has: native, then the same Django vectors in Wasm under
-# node, lints, a build of the benches so they cannot rot, and the edge: the
+# Every test djedge has: native (with real PostgreSQL and MariaDB), the
+# Django vectors in Wasm under node, lints, a build of the benches so they
+# cannot rot, and the edge: the
 # real Worker in local workerd and `djedge serve`, answering from the demo
 # Django database, through the HTTP API and through Auth0's scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-# A real PostgreSQL, loaded by real Django, for the exporter's tests.
-export DJEDGE_TEST_POSTGRES_URL
+# A real PostgreSQL and a real MariaDB (Debian's packages), each loaded by
+# real Django, for the exporter's tests.
+python=$(scripts/django_venv.sh 5.2)
+export DJEDGE_TEST_POSTGRES_URL DJEDGE_TEST_MARIADB_URL
 DJEDGE_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+DJEDGE_TEST_MARIADB_URL=$(scripts/mariadb.sh)
 export DJEDGE_TEST_POSTGRES_PASSWORDS="$PWD/target/postgres-django-5.2.passwords.json"
-"$(scripts/django_venv.sh 5.2)" tests/django_site/make_db.py --model default \
+export DJEDGE_TEST_MARIADB_PASSWORDS="$PWD/target/mariadb-django-5.2.passwords.json"
+"$python" tests/django_site/make_db.py --model default \
   --database "$DJEDGE_TEST_POSTGRES_URL" --passwords "$DJEDGE_TEST_POSTGRES_PASSWORDS"
+"$python" tests/django_site/make_db.py --model default \
+  --database "$DJEDGE_TEST_MARIADB_URL" --passwords "$DJEDGE_TEST_MARIADB_PASSWORDS"
 
 cargo test --workspace
 cargo test -p djhash --target wasm32-unknown-unknown --test django_vectors --test malformed

@@ -16,7 +16,16 @@ def database_settings(url):
         path = url[len("sqlite://"):]
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
     engine = {"postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql"}[parsed.scheme]
+    options = {}
+    if engine == "mysql":
+        # PyMySQL stands in for mysqlclient (no C build); utf8mb4 for the
+        # emoji and CJK usernames and passwords.
+        import pymysql
+
+        pymysql.install_as_MySQLdb()
+        options = {"charset": "utf8mb4"}
     return {
+        "OPTIONS": options,
         "ENGINE": "django.db.backends." + engine, "NAME": parsed.path.lstrip("/"),
         "USER": unquote(parsed.username or ""), "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "", "PORT": str(parsed.port or ""),
