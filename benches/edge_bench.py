@@ -72,6 +72,7 @@ def main():
         parser.add_argument(name, required=True)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--worker-log")
     args = parser.parse_args()
 
     passwords = json.load(open(args.passwords))["passwords"]
@@ -169,6 +170,13 @@ def main():
     print("workerd resident memory (MiB, every 5 s): " + " ".join("%.0f" % m for m in rss))
     for e in errors[:5]:
         print("error:", e)
+    if args.worker_log:
+        # The Worker logs its Wasm memory with every request: the peak.
+        import re
+        sizes = [int(m) for m in re.findall(r"wasm_memory_mib=(\d+)", open(args.worker_log, errors="replace").read())]
+        if sizes:
+            print("the isolate's Wasm memory: %d MiB after the first request, %d MiB at the end (%d requests logged)"
+                  % (sizes[0], max(sizes), len(sizes)))
 
 
 if __name__ == "__main__":

@@ -11,4 +11,4 @@ scripts/edge-up.sh
 source target/edge/env
 "$(scripts/django_venv.sh 4.2)" benches/edge_bench.py --worker "$DJEDGE_WORKER_URL" --serve "$DJEDGE_SERVE_URL" \
   --token "$DJEDGE_API_TOKEN" --snapshot "$DJEDGE_SNAPSHOT" \
-  --passwords tests/fixtures/demo-django-5.2.passwords.json --seconds "${SECONDS_OF_LOAD:-60}"
+  --passwords tests/fixtures/demo-django-5.2.passwords.json --seconds "${SECONDS_OF_LOAD:-60}" --worker-log target/edge/worker.log

@@ -89,6 +89,19 @@ async fn capped_body(request: &mut Request) -> worker::Result<Vec<u8>> {
     Ok(body)
 }
 
+/// The isolate's Wasm memory: it only grows, so this is its peak so far
+/// (argon2 at Django's default needs 100 MiB of the isolate's 128 MB).
+fn wasm_memory_mib() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) * 65_536 / (1024 * 1024)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
 #[event(fetch)]
 async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let config = config(&env);
@@ -100,7 +113,7 @@ async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<R
     let outcome = Edge::new(&config, &platform, &STATE)
         .handle(&djedge_edge::Request { method: &method, path: url.path(), authorization: authorization.as_deref(), body: &body })
         .await;
-    worker::console_log!("{method} {} {} {}", url.path(), outcome.response.status, outcome.event);
+    worker::console_log!("{method} {} {} {} wasm_memory_mib={}", url.path(), outcome.response.status, outcome.event, wasm_memory_mib());
 
     if let Some(migration) = outcome.migrated {
         // After the response: a login never waits for the write. A failed
