@@ -2,7 +2,13 @@
 //! djhash`). The encoded strings are the ones real Django made for the
 //! vector fixtures; bench/compare.py times the same formats against Django's
 //! own check_password in one run.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail by panicking"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use djhash::{DjangoHash, Verifier};
@@ -22,7 +28,9 @@ fn default_cost_vectors() -> Vec<(String, String, String)> {
             let Ok(hash) = DjangoHash::parse(encoded) else { continue };
             let (label, cost) = match &hash {
                 DjangoHash::Pbkdf2 { iterations, .. } => (hash.algorithm().name().to_string(), *iterations),
-                DjangoHash::Argon2 { memory_kib, passes, .. } => ("argon2".into(), u64::from(*memory_kib) * u64::from(*passes)),
+                DjangoHash::Argon2 { memory_kib, passes, .. } => {
+                    ("argon2".into(), u64::from(*memory_kib) * u64::from(*passes))
+                }
                 DjangoHash::Bcrypt { cost, .. } => (hash.algorithm().name().to_string(), u64::from(*cost)),
                 DjangoHash::Scrypt { n, r, p, .. } => (format!("scrypt_p{p}"), n * u64::from(*r) * u64::from(*p)),
                 _ => (hash.algorithm().name().to_string(), 0),
@@ -34,7 +42,10 @@ fn default_cost_vectors() -> Vec<(String, String, String)> {
             }
         }
     }
-    best.into_iter().filter(|b| !b.0.starts_with("scrypt_p") || b.0 == "scrypt_p1" || b.0 == "scrypt_p5").map(|(l, e, p, _)| (l, e, p)).collect()
+    best.into_iter()
+        .filter(|b| !b.0.starts_with("scrypt_p") || b.0 == "scrypt_p1" || b.0 == "scrypt_p5")
+        .map(|(l, e, p, _)| (l, e, p))
+        .collect()
 }
 
 fn formats(c: &mut Criterion) {

@@ -1,13 +1,20 @@
 //! Why djhash has its own PBKDF2-HMAC-SHA256 loop: the same 100,000
 //! iterations through the `pbkdf2` crate and through djhash's loop over
 //! sha2's compression function (run: `cargo bench -p djhash --bench pbkdf2_loop`).
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail by panicking"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 fn pbkdf2_sha256(c: &mut Criterion) {
-    let (password, salt, rounds) = (b"correct horse battery staple".as_slice(), b"oiVg0fBs8dp3nM2kR7aQ1z".as_slice(), 100_000);
+    let (password, salt, rounds) =
+        (b"correct horse battery staple".as_slice(), b"oiVg0fBs8dp3nM2kR7aQ1z".as_slice(), 100_000);
     let mut group = c.benchmark_group("pbkdf2_sha256_100k");
     group.sample_size(20);
     group.bench_function("pbkdf2 crate", |b| {

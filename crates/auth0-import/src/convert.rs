@@ -94,7 +94,15 @@ fn utf8(value: String) -> Encoded {
 }
 
 fn plain(algorithm: &'static str, hash: Encoded) -> CustomPasswordHash {
-    CustomPasswordHash { algorithm, hash, salt: None, keylen: None, cost: None, block_size: None, parallelization: None }
+    CustomPasswordHash {
+        algorithm,
+        hash,
+        salt: None,
+        keylen: None,
+        cost: None,
+        block_size: None,
+        parallelization: None,
+    }
 }
 
 /// The `custom_password_hash` that verifies exactly the passwords the Django
@@ -109,8 +117,12 @@ pub fn custom_password_hash(encoded: &str) -> Result<CustomPasswordHash, NoForm>
         Err(e) => return Err(NoForm::Unreadable(e.kind())),
     };
     Ok(match parsed {
-        DjangoHash::Pbkdf2 { salt, ref hash, .. } if !fits_phc(salt.len(), hash.len()) => return Err(NoForm::OutsidePhc),
-        DjangoHash::Argon2 { ref salt, ref hash, .. } if !fits_phc(salt.len(), hash.len()) => return Err(NoForm::OutsidePhc),
+        DjangoHash::Pbkdf2 { salt, ref hash, .. } if !fits_phc(salt.len(), hash.len()) => {
+            return Err(NoForm::OutsidePhc);
+        }
+        DjangoHash::Argon2 { ref salt, ref hash, .. } if !fits_phc(salt.len(), hash.len()) => {
+            return Err(NoForm::OutsidePhc);
+        }
         DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
             let name = if algorithm == Algorithm::Pbkdf2Sha1 { "pbkdf2-sha1" } else { "pbkdf2-sha256" };
             // PHC: the salt's bytes (Django's are its ASCII text) and the key

@@ -16,7 +16,7 @@ use djedge_edge::{Migration, Profile};
 use djedge_snapshot::{StoredValue, UserRecord, email_key};
 use serde::Serialize;
 
-pub use convert::{CustomPasswordHash, Encoded, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, NoForm, Salt, custom_password_hash};
+pub use convert::{CustomPasswordHash, Encoded, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, custom_password_hash};
 
 /// Auth0's limit on one import file.
 pub const MAX_FILE_BYTES: usize = 500 * 1000;
@@ -48,7 +48,9 @@ impl Snapshot {
         for (key, value) in values {
             let stored: Result<StoredValue, _> = serde_json::from_str(&value);
             match stored {
-                Ok(StoredValue::User(user)) if key.starts_with(djedge_snapshot::USERNAME_PREFIX) => snapshot.users.push(user),
+                Ok(StoredValue::User(user)) if key.starts_with(djedge_snapshot::USERNAME_PREFIX) => {
+                    snapshot.users.push(user)
+                }
                 Ok(StoredValue::AmbiguousEmail { .. }) => {
                     snapshot.ambiguous_email_keys.insert(key);
                 }
@@ -80,8 +82,8 @@ pub fn read_migrations(path: &Path) -> Result<HashMap<i64, String>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let record: Migration =
-            serde_json::from_str(&line).map_err(|e| format!("{} line {}: not a migration record: {e}", path.display(), n + 1))?;
+        let record: Migration = serde_json::from_str(&line)
+            .map_err(|e| format!("{} line {}: not a migration record: {e}", path.display(), n + 1))?;
         migrated.entry(record.id).or_insert(record.at);
     }
     Ok(migrated)
@@ -291,14 +293,23 @@ pub struct MigrationProgress {
 }
 
 /// The last-login groups: a label and the age (days) it starts at.
-pub const LAST_LOGIN_BUCKETS: [(&str, i64); 5] =
-    [("under 30 days", 0), ("30 to 90 days", 30), ("90 days to 1 year", 90), ("1 to 2 years", 365), ("over 2 years", 730)];
+pub const LAST_LOGIN_BUCKETS: [(&str, i64); 5] = [
+    ("under 30 days", 0),
+    ("30 to 90 days", 30),
+    ("90 days to 1 year", 90),
+    ("1 to 2 years", 365),
+    ("over 2 years", 730),
+];
 
 /// The progress of the migration at `now`.
 ///
 /// # Errors
 /// When a user's `last_login` is not RFC 3339.
-pub fn progress(snapshot: &Snapshot, migrated: &HashMap<i64, String>, now: time::OffsetDateTime) -> Result<MigrationProgress, String> {
+pub fn progress(
+    snapshot: &Snapshot,
+    migrated: &HashMap<i64, String>,
+    now: time::OffsetDateTime,
+) -> Result<MigrationProgress, String> {
     let mut progress = MigrationProgress::default();
     let mut never = Count::default();
     let mut buckets: Vec<Count> = vec![Count::default(); LAST_LOGIN_BUCKETS.len()];

@@ -1,14 +1,20 @@
 //! Every conversion proven with an implementation other than djhash: for
 //! each Django-made vector whose password Django accepts, the Auth0 form
 //! verifies that password and refuses a wrong one.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
 
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use djedge_auth0_import::{CustomPasswordHash, NoForm, custom_password_hash};
-use password_hash::phc::PasswordHash;
 use password_hash::PasswordVerifier as _;
+use password_hash::phc::PasswordHash;
 
 /// Does `form` accept `password`, computed the way Auth0 documents it?
 fn auth0_accepts(form: &CustomPasswordHash, password: &[u8]) -> bool {
@@ -36,7 +42,9 @@ fn auth0_accepts(form: &CustomPasswordHash, password: &[u8]) -> bool {
                 other => panic!("{other}"),
             }
         }
-        "argon2" => argon2::Argon2::default().verify_password(password, &PasswordHash::new(&form.hash.value).unwrap()).is_ok(),
+        "argon2" => {
+            argon2::Argon2::default().verify_password(password, &PasswordHash::new(&form.hash.value).unwrap()).is_ok()
+        }
         // Auth0 (node's bcrypt) reads the first 72 bytes, as pyca/bcrypt < 5 did.
         "bcrypt" => bcrypt::verify(password.get(..72).unwrap_or(password), &form.hash.value).unwrap(),
         "scrypt" => {
@@ -103,7 +111,9 @@ fn check(json: &str) -> BTreeMap<String, usize> {
 #[test]
 fn every_django_4_2_hash_auth0_can_take_verifies_the_same_passwords() {
     let proven = check(include_str!("../../../tests/vectors/django-4.2.json"));
-    for algorithm in ["pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt", "scrypt", "md5", "sha1", "unsalted_md5", "unsalted_sha1"] {
+    for algorithm in
+        ["pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt", "scrypt", "md5", "sha1", "unsalted_md5", "unsalted_sha1"]
+    {
         assert!(proven.get(algorithm).copied().unwrap_or(0) >= 5, "{algorithm}: {proven:?}");
     }
 }
@@ -118,7 +128,9 @@ fn every_django_5_2_hash_auth0_can_take_verifies_the_same_passwords() {
 
 #[test]
 fn the_forms_are_what_auth0_documents() {
-    let form = custom_password_hash("pbkdf2_sha256$1000000$seasaltseasalt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let form =
+        custom_password_hash("pbkdf2_sha256$1000000$seasaltseasalt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+            .unwrap();
     assert_eq!(
         serde_json::to_string(&form).unwrap(),
         r#"{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha256$i=1000000,l=32$c2Vhc2FsdHNlYXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","encoding":"utf8"}}"#
@@ -129,5 +141,8 @@ fn the_forms_are_what_auth0_documents() {
         r#"{"algorithm":"md5","hash":{"value":"3f86d0d3d465b7b458c231bf3555c0e3","encoding":"hex"},"salt":{"value":"seasalt","encoding":"utf8","position":"prefix"}}"#
     );
     assert_eq!(custom_password_hash("!unusable"), Err(NoForm::Unusable));
-    assert!(matches!(custom_password_hash("bcrypt_sha256$$2b$12$abcdefghijklmnopqrstuu5z3pPD4L7B7Dd2bqI3y1Z/ZLqKRYk4y"), Err(NoForm::NoAuth0Algorithm(_))));
+    assert!(matches!(
+        custom_password_hash("bcrypt_sha256$$2b$12$abcdefghijklmnopqrstuu5z3pPD4L7B7Dd2bqI3y1Z/ZLqKRYk4y"),
+        Err(NoForm::NoAuth0Algorithm(_))
+    ));
 }

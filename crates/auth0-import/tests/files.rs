@@ -1,7 +1,13 @@
 //! Import files for a 100,000-user snapshot: under Auth0's 500 KB, every
 //! importable user exactly once, each file valid against Auth0's schema;
 //! and `progress` against counts computed here.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -37,7 +43,8 @@ fn user(id: i64) -> UserRecord {
         date_joined: "2019-05-12T08:30:15.123456Z".into(),
         // Spread over 1,000 days before 2026-01-01, some never.
         last_login: (id % 7 != 0).then(|| {
-            let day = time::Date::from_calendar_date(2026, time::Month::January, 1).unwrap() - time::Duration::days(id % 1000);
+            let day = time::Date::from_calendar_date(2026, time::Month::January, 1).unwrap()
+                - time::Duration::days(id % 1000);
             format!("{day}T12:00:00Z")
         }),
         groups: vec!["editors".into()],
@@ -62,9 +69,15 @@ fn snapshot(n: i64) -> (Snapshot, Vec<UserRecord>) {
 #[test]
 fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     let (snapshot, users) = snapshot(100_000);
-    let migrated: HashMap<i64, String> = (1..=100_000).filter(|id| id % 97 == 0).map(|id| (id, "2026-01-01T00:00:00.000Z".into())).collect();
+    let migrated: HashMap<i64, String> =
+        (1..=100_000).filter(|id| id % 97 == 0).map(|id| (id, "2026-01-01T00:00:00.000Z".into())).collect();
     let dir = tempfile::tempdir().unwrap();
-    let options = ImportOptions { out: dir.path().join("import"), usernames: false, email_verified: false, max_file_bytes: MAX_FILE_BYTES };
+    let options = ImportOptions {
+        out: dir.path().join("import"),
+        usernames: false,
+        email_verified: false,
+        max_file_bytes: MAX_FILE_BYTES,
+    };
     let report = write_import_files(&snapshot, &migrated, &options).unwrap();
 
     // Who should be in, computed here.
@@ -75,7 +88,8 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
         .map(|u| format!("django_{}", u.id))
         .collect();
 
-    let schema: serde_json::Value = serde_json::from_str(include_str!("../../../tests/auth0/users-import.schema.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/auth0/users-import.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let mut seen = HashSet::new();
     let mut bytes = 0;
@@ -101,7 +115,8 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     assert!(report.files[..report.files.len() - 1].iter().all(|f| f.bytes > MAX_FILE_BYTES - 2000), "files are filled");
 
     // Inactive users are blocked; unusable passwords travel without a hash.
-    let first: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(options.out.join("users-00000.json")).unwrap()).unwrap();
+    let first: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(options.out.join("users-00000.json")).unwrap()).unwrap();
     let by_id: BTreeMap<&str, &serde_json::Value> = first.iter().map(|u| (u["user_id"].as_str().unwrap(), u)).collect();
     assert_eq!(by_id["django_3"]["blocked"], true);
     assert!(by_id["django_1"].get("blocked").is_none());
@@ -113,7 +128,10 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     assert!(reasons[&4].starts_with("bcrypt_sha256 has no Auth0 import form"));
     assert!(reasons[&1000].starts_with("no email"));
     assert!(reasons[&97].starts_with("migrated"));
-    assert_eq!(report.without_password.len(), users.iter().filter(|u| u.id % 6 == 5 && expected.contains(&format!("django_{}", u.id))).count());
+    assert_eq!(
+        report.without_password.len(),
+        users.iter().filter(|u| u.id % 6 == 5 && expected.contains(&format!("django_{}", u.id))).count()
+    );
     assert!(options.out.join("import-report.json").is_file());
 
     // A second run into the same directory is refused.
@@ -124,7 +142,8 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
 fn progress_matches_counts_computed_independently() {
     let (snapshot, users) = snapshot(10_000);
     let migrated: HashMap<i64, String> = (1..=10_000).filter(|id| id % 3 == 1).map(|id| (id, "t".into())).collect();
-    let now = time::OffsetDateTime::parse("2026-01-01T12:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
+    let now =
+        time::OffsetDateTime::parse("2026-01-01T12:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
     let p = progress(&snapshot, &migrated, now).unwrap();
 
     let active: Vec<&UserRecord> = users.iter().filter(|u| u.is_active).collect();
@@ -138,16 +157,20 @@ fn progress_matches_counts_computed_independently() {
     assert_eq!(p.by_format["pbkdf2_sha256"].migrated, pbkdf2.iter().filter(|u| u.id % 3 == 1).count() as u64);
 
     // Last login d days before now (d = id % 1000, at noon): buckets by d.
-    let bucket = |lo: i64, hi: i64| active.iter().filter(|u| u.id % 7 != 0 && (lo..hi).contains(&(u.id % 1000))).count() as u64;
+    let bucket =
+        |lo: i64, hi: i64| active.iter().filter(|u| u.id % 7 != 0 && (lo..hi).contains(&(u.id % 1000))).count() as u64;
     let counts: Vec<(String, u64)> = p.by_last_login.iter().map(|(label, c)| (label.clone(), c.active)).collect();
-    assert_eq!(counts, [
-        ("under 30 days".to_string(), bucket(0, 30)),
-        ("30 to 90 days".into(), bucket(30, 90)),
-        ("90 days to 1 year".into(), bucket(90, 365)),
-        ("1 to 2 years".into(), bucket(365, 730)),
-        ("over 2 years".into(), bucket(730, 1000)),
-        ("never".into(), active.iter().filter(|u| u.id % 7 == 0).count() as u64),
-    ]);
+    assert_eq!(
+        counts,
+        [
+            ("under 30 days".to_string(), bucket(0, 30)),
+            ("30 to 90 days".into(), bucket(30, 90)),
+            ("90 days to 1 year".into(), bucket(90, 365)),
+            ("1 to 2 years".into(), bucket(365, 730)),
+            ("over 2 years".into(), bucket(730, 1000)),
+            ("never".into(), active.iter().filter(|u| u.id % 7 == 0).count() as u64),
+        ]
+    );
 
     // Need a reset: active, not migrated, bcrypt_sha256 (id % 6 == 4) or unusable (id % 6 == 5).
     let need: HashSet<i64> = active.iter().filter(|u| !done(u) && u.id % 6 >= 4).map(|u| u.id).collect();

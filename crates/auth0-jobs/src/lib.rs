@@ -194,7 +194,8 @@ impl Api {
                 continue;
             }
             let text = response.body_mut().read_to_string().unwrap_or_default();
-            let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+            let body =
+                if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
             return Ok(Answer { status, body });
         }
         Err(format!("Auth0 kept answering 429 after {MAX_RATE_LIMITED} tries"))
@@ -240,7 +241,8 @@ impl Api {
 
     fn job(&mut self, id: &str) -> Result<FileJob, String> {
         let url = self.url(&format!("/api/v2/jobs/{id}"));
-        let answer = self.call(|agent, token| agent.get(&url).header("authorization", format!("Bearer {token}")).call())?;
+        let answer =
+            self.call(|agent, token| agent.get(&url).header("authorization", format!("Bearer {token}")).call())?;
         match (answer.status, text_field(&answer.body, "status")) {
             (200, Some(status)) => Ok(FileJob {
                 job_id: Some(id.to_string()),
@@ -254,7 +256,8 @@ impl Api {
 
     fn job_errors(&mut self, id: &str) -> Result<Value, String> {
         let url = self.url(&format!("/api/v2/jobs/{id}/errors"));
-        let answer = self.call(|agent, token| agent.get(&url).header("authorization", format!("Bearer {token}")).call())?;
+        let answer =
+            self.call(|agent, token| agent.get(&url).header("authorization", format!("Bearer {token}")).call())?;
         match answer.status {
             200 => Ok(answer.body),
             204 => Ok(Value::Array(Vec::new())),

@@ -3,7 +3,13 @@
 //! token, `POST /api/v2/jobs/users-imports` (multipart), `GET
 //! /api/v2/jobs/{id}`, `GET /api/v2/jobs/{id}/errors`, 429 with Retry-After,
 //! and Auth0's limit of two import jobs at a time.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -48,10 +54,21 @@ impl Fake {
             .iter()
             .map(|e| json!({ "user": { "email": e }, "errors": [{ "code": "DUPLICATED_USER", "message": "The user already exist.", "path": "email" }] }))
             .collect();
-        ("completed", json!({ "failed": dups.len(), "updated": 0, "inserted": total - dups.len(), "total": total }), Value::Array(errors))
+        (
+            "completed",
+            json!({ "failed": dups.len(), "updated": 0, "inserted": total - dups.len(), "total": total }),
+            Value::Array(errors),
+        )
     }
 
-    fn answer(&mut self, method: &str, path: &str, headers: &HashMap<String, String>, body: &[u8], base: &str) -> (u16, Value) {
+    fn answer(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &HashMap<String, String>,
+        body: &[u8],
+        base: &str,
+    ) -> (u16, Value) {
         if path == "/oauth/token" {
             let request: Value = serde_json::from_slice(body).unwrap();
             let good = request["grant_type"] == "client_credentials"
@@ -83,7 +100,10 @@ impl Fake {
                 self.submissions.push(external_id.clone());
                 let id = format!("job_{}", self.jobs.len() + 1);
                 self.jobs.insert(id.clone(), Job { emails, polls_left: 2 });
-                (201, json!({ "status": "pending", "type": "users_import", "id": id, "connection_id": "con_test", "external_id": external_id }))
+                (
+                    201,
+                    json!({ "status": "pending", "type": "users_import", "id": id, "connection_id": "con_test", "external_id": external_id }),
+                )
             }
             ("GET", ["", "api", "v2", "jobs", id]) => {
                 let Some(job) = self.jobs.get_mut(*id) else { return (404, json!({ "statusCode": 404 })) };
@@ -187,7 +207,8 @@ fn handle(stream: TcpStream, fake: &Mutex<Fake>, base: &str) {
 
 fn files(dir: &Path, files: &[(&str, &[&str])]) {
     for (name, emails) in files {
-        let users: Vec<Value> = emails.iter().map(|e| json!({ "email": e, "user_id": format!("django_{e}") })).collect();
+        let users: Vec<Value> =
+            emails.iter().map(|e| json!({ "email": e, "user_id": format!("django_{e}") })).collect();
         std::fs::write(dir.join(name), serde_json::to_string(&users).unwrap()).unwrap();
     }
     let list: Vec<Value> = files.iter().map(|(name, _)| json!({ "path": name })).collect();
@@ -212,14 +233,18 @@ fn every_file_through_a_429_storm_two_jobs_at_a_time_with_their_errors_saved() {
     let fake = Arc::new(Mutex::new(Fake { storm: 3, ..Fake::default() }));
     let domain = serve(Arc::clone(&fake));
     let dir = tempfile::tempdir().unwrap();
-    files(dir.path(), &[
-        ("users-00000.json", &["a@example.com", "b@example.com"]),
-        ("users-00001.json", &["c@example.com", "dup@example.com"]),
-        ("users-00002.json", &["fail@example.com"]),
-        ("users-00003.json", &["d@example.com"]),
-    ]);
+    files(
+        dir.path(),
+        &[
+            ("users-00000.json", &["a@example.com", "b@example.com"]),
+            ("users-00001.json", &["c@example.com", "dup@example.com"]),
+            ("users-00002.json", &["fail@example.com"]),
+            ("users-00003.json", &["d@example.com"]),
+        ],
+    );
     let mut lines = Vec::new();
-    let state = submit(&credentials(&domain, "secret"), &options(dir.path()), &mut |l| lines.push(l.to_string())).unwrap();
+    let state =
+        submit(&credentials(&domain, "secret"), &options(dir.path()), &mut |l| lines.push(l.to_string())).unwrap();
 
     let fake = fake.lock().unwrap();
     assert_eq!(fake.rate_limited, 3, "the storm was met and waited out");
@@ -229,7 +254,8 @@ fn every_file_through_a_429_storm_two_jobs_at_a_time_with_their_errors_saved() {
     let status: Vec<&str> = state.values().map(|job| job.status.as_str()).collect();
     assert_eq!(status, ["completed", "completed", "failed", "completed"]);
     assert_eq!(state["users-00001.json"].summary.as_ref().unwrap()["failed"], 1);
-    let errors: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("errors-users-00001.json")).unwrap()).unwrap();
+    let errors: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("errors-users-00001.json")).unwrap()).unwrap();
     assert_eq!(errors[0]["errors"][0]["code"], "DUPLICATED_USER");
     assert_eq!(state["users-00002.json"].errors_file.as_deref(), Some("errors-users-00002.json"));
     assert!(state["users-00000.json"].errors_file.is_none());
@@ -246,15 +272,21 @@ fn an_interrupted_run_resumes_without_sending_a_file_twice() {
     fake.lock().unwrap().jobs.insert("job_earlier".into(), Job { emails: vec!["c@example.com".into()], polls_left: 3 });
     let domain = serve(Arc::clone(&fake));
     let dir = tempfile::tempdir().unwrap();
-    files(dir.path(), &[
-        ("users-00000.json", &["a@example.com"]),
-        ("users-00001.json", &["c@example.com"]),
-        ("users-00002.json", &["e@example.com"]),
-    ]);
+    files(
+        dir.path(),
+        &[
+            ("users-00000.json", &["a@example.com"]),
+            ("users-00001.json", &["c@example.com"]),
+            ("users-00002.json", &["e@example.com"]),
+        ],
+    );
     let mut before = State::new();
     let done = FileJob { job_id: Some("job_done".into()), status: "completed".into(), ..FileJob::default() };
     before.insert("users-00000.json".into(), done.clone());
-    before.insert("users-00001.json".into(), FileJob { job_id: Some("job_earlier".into()), status: "processing".into(), ..FileJob::default() });
+    before.insert(
+        "users-00001.json".into(),
+        FileJob { job_id: Some("job_earlier".into()), status: "processing".into(), ..FileJob::default() },
+    );
     std::fs::write(dir.path().join(STATE_FILE), serde_json::to_string(&before).unwrap()).unwrap();
 
     let state = submit(&credentials(&domain, "secret"), &options(dir.path()), &mut |_| {}).unwrap();

@@ -11,9 +11,8 @@ pub fn run(options: &djedge_export::ExportOptions) -> Result<(), String> {
         .build()
         .map_err(|e| format!("could not start the async runtime: {e}."))?;
     let mut progress = Progress::new();
-    let exported = runtime
-        .block_on(djedge_export::export(options, &mut progress))
-        .map_err(|e| format!("export failed: {e}."))?;
+    let exported =
+        runtime.block_on(djedge_export::export(options, &mut progress)).map_err(|e| format!("export failed: {e}."))?;
     progress.finish();
     let m = &exported.manifest;
     println!("{}", exported.report);

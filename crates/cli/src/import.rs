@@ -67,7 +67,10 @@ pub fn progress(args: &ProgressArgs) -> Result<(), String> {
     for (bucket, count) in &progress.by_last_login {
         line(bucket, count);
     }
-    println!("{} users will need a password reset (not migrated, no hash Auth0 can import):", progress.need_reset.len());
+    println!(
+        "{} users will need a password reset (not migrated, no hash Auth0 can import):",
+        progress.need_reset.len()
+    );
     for entry in progress.need_reset.iter().take(20) {
         println!("  {} {} ({})", entry.id, entry.username, entry.reason);
     }
@@ -78,9 +81,14 @@ pub fn progress(args: &ProgressArgs) -> Result<(), String> {
 }
 
 pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"));
-    let credentials =
-        djedge_auth0_jobs::Credentials { domain: args.domain.clone(), client_id: env("AUTH0_CLIENT_ID")?, client_secret: env("AUTH0_CLIENT_SECRET")? };
+    let env = |name: &str| {
+        std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"))
+    };
+    let credentials = djedge_auth0_jobs::Credentials {
+        domain: args.domain.clone(),
+        client_id: env("AUTH0_CLIENT_ID")?,
+        client_secret: env("AUTH0_CLIENT_SECRET")?,
+    };
     let options = djedge_auth0_jobs::SubmitOptions {
         dir: args.files.clone(),
         connection_id: args.connection_id.clone(),
@@ -88,14 +96,21 @@ pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
         max_active_jobs: 2,
     };
     let state = djedge_auth0_jobs::submit(&credentials, &options, &mut |line| eprintln!("{line}"))?;
-    let failed: Vec<&String> = state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
-    println!("{} files imported; {} with errors (see errors-*.json in {})", state.len(), failed.len(), args.files.display());
+    let failed: Vec<&String> =
+        state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
+    println!(
+        "{} files imported; {} with errors (see errors-*.json in {})",
+        state.len(),
+        failed.len(),
+        args.files.display()
+    );
     Ok(())
 }
 
 pub fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
     use std::io::Write as _;
-    let token = std::env::var("DJEDGE_API_TOKEN").map_err(|_| "set DJEDGE_API_TOKEN to the edge's API token".to_string())?;
+    let token =
+        std::env::var("DJEDGE_API_TOKEN").map_err(|_| "set DJEDGE_API_TOKEN to the edge's API token".to_string())?;
     let url = format!("{}/v1/migrations", args.edge.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -111,7 +126,8 @@ pub fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
         if status != 200 {
             return Err(format!("{url} answered {status} {text}"));
         }
-        let page: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{url}: not a page of migrations: {e}"))?;
+        let page: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{url}: not a page of migrations: {e}"))?;
         for record in page.get("migrations").and_then(|m| m.as_array()).into_iter().flatten() {
             writeln!(out, "{record}").map_err(|e| e.to_string())?;
         }

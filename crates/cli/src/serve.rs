@@ -96,11 +96,14 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         None => None,
     };
     let keys = store.len();
-    let served = Arc::new(Served { config, platform: ServePlatform { store, migrations_file }, state: State::default() });
+    let served =
+        Arc::new(Served { config, platform: ServePlatform { store, migrations_file }, state: State::default() });
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         eprintln!("djedge serve: {keys} keys from {}, on http://{}", args.snapshot.display(), args.listen);
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
@@ -114,10 +117,14 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     })
 }
 
-async fn respond(served: Arc<Served>, request: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn respond(
+    served: Arc<Served>,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
-    let authorization = request.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let authorization =
+        request.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = capped_body(request.into_body()).await;
     let handled = {
         let served = Arc::clone(&served);
@@ -125,7 +132,12 @@ async fn respond(served: Arc<Served>, request: hyper::Request<Incoming>) -> Resu
         let method = method.clone();
         tokio::task::spawn_blocking(move || {
             let edge = Edge::new(&served.config, &served.platform, &served.state);
-            let request = djedge_edge::Request { method: &method, path: &path, authorization: authorization.as_deref(), body: &body };
+            let request = djedge_edge::Request {
+                method: &method,
+                path: &path,
+                authorization: authorization.as_deref(),
+                body: &body,
+            };
             pollster::block_on(edge.handle(&request))
         })
         .await

@@ -1,5 +1,11 @@
 //! `djedge verify` as a caller meets it: the real binary, stdin to stdout.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail by panicking"
+)]
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -56,7 +62,9 @@ fn bad_lines_get_an_error_line_and_the_run_goes_on() {
     input.extend_from_slice(b"\n");
     input.extend_from_slice(&vec![b'a'; 3 << 20]);
     input.push(b'\n');
-    input.extend_from_slice(b"{\"encoded\": \"md5$seasalt$3f86d0d3d465b7b458c231bf3555c0e3\", \"password\": \"l\\u00e8tmein\"}");
+    input.extend_from_slice(
+        b"{\"encoded\": \"md5$seasalt$3f86d0d3d465b7b458c231bf3555c0e3\", \"password\": \"l\\u00e8tmein\"}",
+    );
     let (out, stderr, ok) = run_verify(&[], &input);
     assert!(ok, "stderr: {stderr}");
     assert_eq!(out.len(), 7, "one answer per line, the last without a newline too");
@@ -75,11 +83,20 @@ fn unverifiable_fields_say_why() {
         ("lolcat$salt$hash", "unknown_algorithm: "),
         ("pbkdf2_sha256$abc$salt$hash", "malformed: pbkdf2_sha256: "),
         ("crypt$$$1$saltsalt$hash", "unsupported: crypt: "),
-        ("pbkdf2_sha256$4294967295$salt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=", "over_cap: pbkdf2_iterations is 4294967295"),
-        ("argon2$argon2id$v=19$m=4194304,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw", "over_cap: argon2_memory_kib is 4194304"),
+        (
+            "pbkdf2_sha256$4294967295$salt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+            "over_cap: pbkdf2_iterations is 4294967295",
+        ),
+        (
+            "argon2$argon2id$v=19$m=4194304,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw",
+            "over_cap: argon2_memory_kib is 4194304",
+        ),
         ("bcrypt$$2b$31$abcdefghijklmnopqrstuu5fiRH2sn7i6E3WHYvDEiS4FptjpfyDW", "over_cap: bcrypt_cost is 31"),
     ];
-    let input: String = cases.iter().map(|(encoded, _)| format!("{}\n", serde_json::json!({"encoded": encoded, "password": "secret"}))).collect();
+    let input: String = cases
+        .iter()
+        .map(|(encoded, _)| format!("{}\n", serde_json::json!({"encoded": encoded, "password": "secret"})))
+        .collect();
     let (out, stderr, ok) = run_verify(&[], input.as_bytes());
     assert!(ok, "stderr: {stderr}");
     for ((encoded, expected), answer) in cases.iter().zip(&out) {

@@ -549,7 +549,10 @@ fn crypt(rest: &str) -> Result<DjangoHash<'_>, Error> {
     let bad = |reason| Error::malformed(Algorithm::Crypt, reason);
     let (salt_field, data) = rest.split_once('$').ok_or(bad("expected $$<13 characters>"))?;
     if data.starts_with(['$', '_']) {
-        return Err(Error::Unsupported { algorithm: Algorithm::Crypt, reason: "only traditional DES crypt(3) is supported" });
+        return Err(Error::Unsupported {
+            algorithm: Algorithm::Crypt,
+            reason: "only traditional DES crypt(3) is supported",
+        });
     }
     let crypt_alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'/';
     if data.len() != 13 || !data.bytes().all(crypt_alphabet) {

@@ -13,9 +13,8 @@ use sha2::Sha256;
 use sha2::block_api::compress256;
 
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).
-const IV: [u32; 8] = [
-    0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-];
+const IV: [u32; 8] =
+    [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19];
 
 /// A 64-byte block holding a 32-byte message that follows one key block:
 /// the 0x80 terminator and the bit length (64 + 32) * 8 = 768 are fixed.
@@ -29,7 +28,8 @@ const fn padded_block() -> [u8; 64] {
 /// PBKDF2-HMAC-SHA256 with a 32-byte output; `rounds` of 0 is treated as 1.
 pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
     // U1 = HMAC(password, salt || INT(1)), through the hmac crate.
-    let mut mac = <Hmac<Sha256>>::new_from_slice(password).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        <Hmac<Sha256>>::new_from_slice(password).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(salt);
     mac.update(&1u32.to_be_bytes());
     let first: [u8; 32] = mac.finalize().into_bytes().into();

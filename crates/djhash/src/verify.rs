@@ -115,7 +115,9 @@ pub fn check_limits(hash: &DjangoHash<'_>, limits: &Limits) -> Result<(), Error>
             limits::check(Cap::Argon2Memory, (*memory_kib).into(), limits.max_argon2_memory_kib.into())?;
             limits::check(Cap::Argon2Passes, (*passes).into(), limits.max_argon2_passes.into())
         }
-        DjangoHash::Bcrypt { cost, .. } => limits::check(Cap::BcryptCost, (*cost).into(), limits.max_bcrypt_cost.into()),
+        DjangoHash::Bcrypt { cost, .. } => {
+            limits::check(Cap::BcryptCost, (*cost).into(), limits.max_bcrypt_cost.into())
+        }
         DjangoHash::Scrypt { n, r, p, .. } => {
             let memory = limits::scrypt_memory_bytes(*n, *r, *p);
             limits::check(Cap::ScryptMemory, memory, limits.max_scrypt_memory_bytes)?;
@@ -205,7 +207,10 @@ fn hex_lower(bytes: &[u8], out: &mut [u8]) -> usize {
 fn crypt(password: &[u8], data: &str) -> Result<bool, Error> {
     if password.contains(&0) {
         // Python refuses to pass an embedded NUL to crypt(3); Django raises.
-        return Err(Error::Unsupported { algorithm: Algorithm::Crypt, reason: "crypt(3) cannot take a password containing NUL" });
+        return Err(Error::Unsupported {
+            algorithm: Algorithm::Crypt,
+            reason: "crypt(3) cannot take a password containing NUL",
+        });
     }
     let salt = data.get(..2).unwrap_or_default();
     #[allow(deprecated)] // pwhash deprecates DES crypt for new hashes; we only verify.

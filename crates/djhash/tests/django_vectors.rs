@@ -1,6 +1,12 @@
 //! The vectors made by real Django (tests/vectors/generate.py): every verdict
 //! Django gave, djhash must give too, natively and in Wasm.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail by panicking"
+)]
 
 use std::collections::BTreeMap;
 
@@ -76,9 +82,20 @@ fn disagreement(v: &Vector) -> Option<String> {
 
 fn check_file(json: &str, min_vectors: usize, algorithms: &[&str]) {
     let file: VectorFile = serde_json::from_str(json).expect("the fixture is valid JSON");
-    assert!(file.vectors.len() >= min_vectors, "fixture from {} has only {} vectors", file.generator, file.vectors.len());
+    assert!(
+        file.vectors.len() >= min_vectors,
+        "fixture from {} has only {} vectors",
+        file.generator,
+        file.vectors.len()
+    );
     let failures: Vec<String> = file.vectors.iter().filter_map(disagreement).collect();
-    assert!(failures.is_empty(), "{} of {} vectors disagree with Django:\n{}", failures.len(), file.vectors.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors disagree with Django:\n{}",
+        failures.len(),
+        file.vectors.len(),
+        failures.join("\n")
+    );
 
     // Every format must be covered by both a right and a wrong password.
     let mut seen: BTreeMap<(&str, bool), usize> = BTreeMap::new();

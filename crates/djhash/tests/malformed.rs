@@ -1,6 +1,12 @@
 //! One line per bad field and the error it must give: never `Ok`, never a
 //! panic, and the right kind.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail by panicking"
+)]
 
 use djhash::{Algorithm, Cap, DjangoHash, Error, Limits, Verifier};
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -52,7 +58,10 @@ fn malformed_fields_table() {
         ("bcrypt_sha256$$2b$04$abcdefghijklmnopqrstuu5fiRH2sn7i6E3WHYvDEiS4Fptjpfyé", &malformed(BcryptSha256)),
         ("scrypt$16$salt$8$1", &malformed(Scrypt)),
         ("scrypt$3$salt$8$1$aGFzaA==", &malformed(Scrypt)),
-        ("scrypt$65536$salt$1$1$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", &malformed(Scrypt)),
+        (
+            "scrypt$65536$salt$1$1$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+            &malformed(Scrypt),
+        ),
         ("scrypt$16$salt$8$1$aGFzaA==", &malformed(Scrypt)),
         ("scrypt$16$salt$8$1$aGFzaA==$extra", &malformed(Scrypt)),
         ("md5$$abc", &malformed(Md5)),
@@ -86,8 +95,14 @@ fn caps_are_checked_before_any_work() {
         ("argon2$argon2id$v=19$m=4294967295,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw", Cap::Argon2Memory),
         ("argon2$argon2id$v=19$m=8,t=4294967295,p=1$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw", Cap::Argon2Passes),
         ("bcrypt$$2b$31$abcdefghijklmnopqrstuu5fiRH2sn7i6E3WHYvDEiS4FptjpfyDW", Cap::BcryptCost),
-        ("scrypt$1048576$salt$8$1$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", Cap::ScryptMemory),
-        ("scrypt$16384$salt$8$1000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", Cap::ScryptWork),
+        (
+            "scrypt$1048576$salt$8$1$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+            Cap::ScryptMemory,
+        ),
+        (
+            "scrypt$16384$salt$8$1000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+            Cap::ScryptWork,
+        ),
     ];
     for (encoded, cap) in cases {
         match Verifier::new(limits).verify(b"secret", encoded) {
@@ -118,9 +133,17 @@ fn identifies_algorithm_and_cost_without_verifying() {
     assert_eq!(hash.algorithm(), Algorithm::Argon2);
     assert!(matches!(
         hash,
-        DjangoHash::Argon2 { variant: djhash::Argon2Variant::Id, version: djhash::Argon2Version::V13, memory_kib: 102_400, passes: 2, lanes: 8, .. }
+        DjangoHash::Argon2 {
+            variant: djhash::Argon2Variant::Id,
+            version: djhash::Argon2Version::V13,
+            memory_kib: 102_400,
+            passes: 2,
+            lanes: 8,
+            ..
+        }
     ));
-    let hash = DjangoHash::parse("bcrypt_sha256$$2b$12$abcdefghijklmnopqrstuu5fiRH2sn7i6E3WHYvDEiS4FptjpfyDW").expect("parses");
+    let hash = DjangoHash::parse("bcrypt_sha256$$2b$12$abcdefghijklmnopqrstuu5fiRH2sn7i6E3WHYvDEiS4FptjpfyDW")
+        .expect("parses");
     assert!(matches!(hash, DjangoHash::Bcrypt { algorithm: Algorithm::BcryptSha256, cost: 12, .. }));
     let hash = DjangoHash::parse("scrypt$16384$salt$8$5$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==").expect("parses");
     assert!(matches!(hash, DjangoHash::Scrypt { n: 16384, r: 8, p: 5, salt: "salt", .. }));

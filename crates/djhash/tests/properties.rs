@@ -2,7 +2,13 @@
 //! writes back byte for byte, and nothing unverifiable is ever `Ok(true)`.
 //! (Native only: proptest does not build for wasm32-unknown-unknown; the
 //! Wasm run checks the same code on every Django vector.)
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests and benches fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail by panicking"
+)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use djhash::fuzzing::{FUZZ_LIMITS, parse_and_verify};
@@ -13,8 +19,21 @@ use proptest::prelude::*;
 /// from the characters the formats use, so the parsers' deep paths run.
 fn field_like() -> impl Strategy<Value = String> {
     let prefix = prop::sample::select(vec![
-        "pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256", "bcrypt", "scrypt", "sha1", "md5", "crypt",
-        "unsalted_md5", "argon2$argon2id$v=19", "argon2$argon2i", "bcrypt$$2b$04", "bcrypt_sha256$$2a$05", "",
+        "pbkdf2_sha256",
+        "pbkdf2_sha1",
+        "argon2",
+        "bcrypt_sha256",
+        "bcrypt",
+        "scrypt",
+        "sha1",
+        "md5",
+        "crypt",
+        "unsalted_md5",
+        "argon2$argon2id$v=19",
+        "argon2$argon2i",
+        "bcrypt$$2b$04",
+        "bcrypt_sha256$$2a$05",
+        "",
     ]);
     let piece = prop::string::string_regex("[0-9a-zA-Z+/=.,$ !é_-]{0,40}").expect("valid regex");
     let params = (0u32..300, 0u32..5, 0u32..5).prop_map(|(m, t, p)| format!("m={m},t={t},p={p}"));

@@ -43,7 +43,8 @@ pub const RESPONSE_HEADERS: [(&str, &str); 2] = [("content-type", "application/j
 pub const CLOUDFLARE_PBKDF2_MAX_ITERATIONS: u64 = 100_000;
 
 /// The decoy when the snapshot has none: Django 5.2's default cost.
-const FALLBACK_DECOY: &str = "pbkdf2_sha256$1000000$djedgedecoysalt0000000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+const FALLBACK_DECOY: &str =
+    "pbkdf2_sha256$1000000$djedgedecoysalt0000000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 /// Migrations remembered per instance, so a burst of logins writes each
 /// user's record once (Workers KV allows one write per key per second).
@@ -220,9 +221,7 @@ impl<'a, P: Platform> Edge<'a, P> {
             Some(StoredValue::AmbiguousEmail { .. }) => error(409, "ambiguous_email", None),
             // An inactive user must not get into Auth0 through a password reset.
             Some(StoredValue::User(user)) if !user.is_active => error(403, "user_inactive", None),
-            Some(StoredValue::User(user)) => {
-                reply(200, profile_json(&user, self.config)?, "get_user")
-            }
+            Some(StoredValue::User(user)) => reply(200, profile_json(&user, self.config)?, "get_user"),
         })
     }
 
@@ -310,9 +309,8 @@ fn profile_json(user: &djedge_snapshot::UserRecord, config: &Config) -> Result<S
 fn rfc3339_ms(unix_ms: i64) -> String {
     let nanos = i128::from(unix_ms) * 1_000_000;
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     at.format(&format).unwrap_or_default()
 }
 

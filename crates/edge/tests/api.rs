@@ -1,6 +1,12 @@
 //! The HTTP API's behaviour, through the core, over an in-memory snapshot of
 //! hashes real Django made (tests/vectors/django-5.2.json).
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -14,9 +20,11 @@ use djedge_snapshot::{DECOY_KEY, StoredValue, UserRecord, email_key, username_ke
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 // Made by Django 5.2 (tests/vectors/django-5.2.json), with their passwords.
-const ALICE: (&str, &str) = ("p", "pbkdf2_sha256$2714$nnh9zynQ7GNP0b996n40nQ$vvA5JRVCBuANL3kmucFq+cYIbOl1bYoorAgifnwSRG4=");
+const ALICE: (&str, &str) =
+    ("p", "pbkdf2_sha256$2714$nnh9zynQ7GNP0b996n40nQ$vvA5JRVCBuANL3kmucFq+cYIbOl1bYoorAgifnwSRG4=");
 const BOB: (&str, &str) = ("Kxv>", "pbkdf2_sha1$2686$IieuCve8LnBxR7ukLGnQ2O$hZWb25iaz/3aD1UoJlsQFOBM1Mc=");
-const IAN: (&str, &str) = ("zKnB<", "pbkdf2_sha256$841$2COwKSzSencF8mthwohcQg$TgRnBhGIpIY0YRNfE5VD5ClZQmH3myahFl11vgNlS30=");
+const IAN: (&str, &str) =
+    ("zKnB<", "pbkdf2_sha256$841$2COwKSzSencF8mthwohcQg$TgRnBhGIpIY0YRNfE5VD5ClZQmH3myahFl11vgNlS30=");
 const DECOY: &str = "pbkdf2_sha256$2714$decoysaltdecoysalt0000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 fn user(id: i64, username: &str, email: &str, password: &str, is_active: bool) -> UserRecord {
@@ -92,7 +100,14 @@ impl Clock for TestPlatform {
 }
 
 impl Pbkdf2Offload for TestPlatform {
-    fn pbkdf2(&self, hash: Pbkdf2Hash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> impl Future<Output = Option<Vec<u8>>> {
+    fn pbkdf2(
+        &self,
+        hash: Pbkdf2Hash,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+        length: usize,
+    ) -> impl Future<Output = Option<Vec<u8>>> {
         self.offloaded_salts.borrow_mut().push(String::from_utf8_lossy(salt).into_owned());
         let computed = (self.offload == Offload::Computes && hash == Pbkdf2Hash::Sha256 && length == 32)
             .then(|| djhash::pbkdf2_hmac_sha256(password, salt, iterations).to_vec());
@@ -144,8 +159,18 @@ fn json(body: &str) -> serde_json::Value {
 fn every_request_needs_the_token_before_anything_else() {
     let f = Fixture::new(Offload::Computes);
     let body = r#"{"username":"alice","password":"p"}"#;
-    for auth in [None, Some(""), Some("Bearer"), Some("Bearer "), Some("Bearer wrong"), Some(TOKEN), Some(&format!("bearer {TOKEN}"))] {
-        for (method, path) in [("POST", "/v1/login"), ("GET", "/v1/health"), ("GET", "/nowhere"), ("DELETE", "/v1/login")] {
+    for auth in [
+        None,
+        Some(""),
+        Some("Bearer"),
+        Some("Bearer "),
+        Some("Bearer wrong"),
+        Some(TOKEN),
+        Some(&format!("bearer {TOKEN}")),
+    ] {
+        for (method, path) in
+            [("POST", "/v1/login"), ("GET", "/v1/health"), ("GET", "/nowhere"), ("DELETE", "/v1/login")]
+        {
             let outcome = f.call(method, path, auth, body);
             assert_eq!((outcome.response.status, outcome.response.body.as_str()), (401, r#"{"error":"unauthorized"}"#));
         }
@@ -161,7 +186,8 @@ fn every_request_needs_the_token_before_anything_else() {
 #[test]
 fn a_right_password_returns_the_profile_and_records_the_migration_once() {
     let f = Fixture::new(Offload::Computes);
-    let outcome = f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), r#"{"username":"alice","password":"p"}"#);
+    let outcome =
+        f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), r#"{"username":"alice","password":"p"}"#);
     assert_eq!(outcome.response.status, 200);
     assert_eq!(
         outcome.response.body,
@@ -195,7 +221,16 @@ fn unknown_wrong_and_unusable_look_the_same_and_all_cost_a_verification() {
     }
     // Each of them ran one PBKDF2: the user's own, or the snapshot's decoy.
     let salts = f.platform.offloaded_salts.borrow();
-    assert_eq!(*salts, ["nnh9zynQ7GNP0b996n40nQ", "decoysaltdecoysalt0000", "decoysaltdecoysalt0000", "decoysaltdecoysalt0000", "decoysaltdecoysalt0000"]);
+    assert_eq!(
+        *salts,
+        [
+            "nnh9zynQ7GNP0b996n40nQ",
+            "decoysaltdecoysalt0000",
+            "decoysaltdecoysalt0000",
+            "decoysaltdecoysalt0000",
+            "decoysaltdecoysalt0000"
+        ]
+    );
 }
 
 #[test]
@@ -219,7 +254,10 @@ fn get_user_returns_the_login_profile_byte_for_byte() {
     let login = f.login("alice", ALICE.0);
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice@EXAMPLE.com" })), login);
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice" })), login);
-    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "nobody@example.com" })), (404, r#"{"error":"not_found"}"#.into()));
+    assert_eq!(
+        f.post("/v1/get_user", serde_json::json!({ "email": "nobody@example.com" })),
+        (404, r#"{"error":"not_found"}"#.into())
+    );
     // Users without a usable password can still reset their way in.
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "ulla@example.com" })).0, 200);
 }
@@ -289,7 +327,13 @@ fn migration_records_page_through() {
         let (status, body) = f.post("/v1/migrations", serde_json::json!({ "cursor": cursor }));
         assert_eq!(status, 200);
         let page = json(&body);
-        seen.extend(page["migrations"].as_array().unwrap().iter().map(|m| (m["id"].as_i64().unwrap(), m["at"].as_str().unwrap().to_string())));
+        seen.extend(
+            page["migrations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["id"].as_i64().unwrap(), m["at"].as_str().unwrap().to_string())),
+        );
         cursor = page["cursor"].clone();
         if cursor.is_null() {
             break;

@@ -31,7 +31,8 @@ pub fn to_record(raw: RawUser, groups: Vec<String>) -> Result<UserRecord, Unread
         None => Err(bad(format!("{name} is NULL"))),
     };
     let date_joined = text("date_joined", raw.date_joined)?;
-    let date_joined = rfc3339(&date_joined).ok_or_else(|| bad(format!("date_joined {date_joined:?} is not a timestamp")))?;
+    let date_joined =
+        rfc3339(&date_joined).ok_or_else(|| bad(format!("date_joined {date_joined:?} is not a timestamp")))?;
     let last_login = match raw.last_login {
         None => None,
         Some(bytes) => {

@@ -76,9 +76,10 @@ impl Report {
         let (format, cost, hash_problem) = classify(&user.password, limits);
         if user.is_active && hash_problem.is_none() {
             let group = (format.clone(), cost.clone().unwrap_or_default());
-            let decoy = self.decoys.entry(group).or_insert_with(|| {
-                (0, DjangoHash::parse(&user.password).map(|h| h.decoy()).unwrap_or_default())
-            });
+            let decoy = self
+                .decoys
+                .entry(group)
+                .or_insert_with(|| (0, DjangoHash::parse(&user.password).map(|h| h.decoy()).unwrap_or_default()));
             decoy.0 += 1;
         }
         let count = self.by_format.entry(format).or_default();
@@ -134,7 +135,9 @@ fn classify(password: &str, limits: &djhash::Limits) -> (String, Option<String>,
             (hash.algorithm().name().to_string(), cost, over_cap)
         }
         Err(djhash::Error::Unusable) => ("unusable".into(), None, Some("unusable_password".into())),
-        Err(djhash::Error::UnknownAlgorithm) => ("unknown".into(), None, Some(djhash::Error::UnknownAlgorithm.to_string())),
+        Err(djhash::Error::UnknownAlgorithm) => {
+            ("unknown".into(), None, Some(djhash::Error::UnknownAlgorithm.to_string()))
+        }
         Err(e) => ("malformed".into(), None, Some(e.to_string())),
     }
 }

@@ -105,7 +105,9 @@ impl Source {
     /// Opens `url` (`sqlite:///abs/path`, `sqlite://rel/path`,
     /// `postgres://…`, `mysql://…`); SQLite files are opened read-only.
     pub async fn open(url: &str, table: UserTable) -> Result<Self, ExportError> {
-        for name in [&table.table, &table.username_column, &table.email_column, &table.groups_table, &table.groups_user_column] {
+        for name in
+            [&table.table, &table.username_column, &table.email_column, &table.groups_table, &table.groups_user_column]
+        {
             check_identifier(name)?;
         }
         let connect_error = |e: sqlx::Error| ExportError::Database(format!("could not connect: {e}"));
@@ -117,7 +119,8 @@ impl Source {
                 return Err(ExportError::Database(format!("there is no SQLite database at {path}")));
             }
             let options = SqliteConnectOptions::new().filename(path).read_only(true).row_buffer_size(ROW_BUFFER);
-            let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(connect_error)?;
+            let pool =
+                SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(connect_error)?;
             return Ok(Source { pool: Pool::Sqlite(pool), dialect: Dialect::Sqlite, table });
         }
         let (dialect, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -125,7 +128,9 @@ impl Source {
         } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             (Dialect::MySql, url.replacen("mariadb://", "mysql://", 1))
         } else {
-            return Err(ExportError::Database("the database URL must start with sqlite://, postgres:// or mysql://".into()));
+            return Err(ExportError::Database(
+                "the database URL must start with sqlite://, postgres:// or mysql://".into(),
+            ));
         };
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new().max_connections(2).connect(&url).await.map_err(connect_error)?;

@@ -87,7 +87,15 @@ impl SnapshotWriter {
             }
             None => (HashMap::new(), None),
         };
-        Ok(SnapshotWriter { dir: dir.to_path_buf(), previous, previous_digest, index: Vec::new(), part: None, files: Vec::new(), puts: 0 })
+        Ok(SnapshotWriter {
+            dir: dir.to_path_buf(),
+            previous,
+            previous_digest,
+            index: Vec::new(),
+            part: None,
+            files: Vec::new(),
+            puts: 0,
+        })
     }
 
     /// Adds keys that share one value (a user's username and email keys);

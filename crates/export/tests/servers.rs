@@ -3,7 +3,13 @@
 //! scripts/postgres.sh and scripts/mariadb.sh and fills them with
 //! tests/django_site/make_db.py). Each gives the same records as the SQLite
 //! fixture, and a NULL where Django never writes one is a report line.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
 
 mod common;
 
@@ -56,7 +62,8 @@ async fn same_users_as_sqlite(url: String, passwords: String, null_email: &str) 
     let sqlite = fixture("demo-django-5.2.sqlite3");
     run(format!("sqlite://{}", sqlite.display()), &dir.path().join("sqlite")).await;
 
-    let (server_users, sqlite_users) = (users_by_name(&dir.path().join("server")), users_by_name(&dir.path().join("sqlite")));
+    let (server_users, sqlite_users) =
+        (users_by_name(&dir.path().join("server")), users_by_name(&dir.path().join("sqlite")));
     assert_eq!(server_users.len(), 25);
     assert_eq!(server_users.keys().collect::<Vec<_>>(), sqlite_users.keys().collect::<Vec<_>>());
     for (name, user) in &server_users {
@@ -81,7 +88,10 @@ async fn same_users_as_sqlite(url: String, passwords: String, null_email: &str) 
     let damaged = run(url, &dir.path().join("damaged")).await;
     let alice = server_users["alice"].id;
     assert_eq!(damaged.report.unreadable_rows.len(), 1);
-    assert_eq!((damaged.report.unreadable_rows[0].id, damaged.report.unreadable_rows[0].reason.as_str()), (Some(alice), "email is NULL"));
+    assert_eq!(
+        (damaged.report.unreadable_rows[0].id, damaged.report.unreadable_rows[0].reason.as_str()),
+        (Some(alice), "email is NULL")
+    );
     assert_eq!(damaged.report.users, 24);
 }
 

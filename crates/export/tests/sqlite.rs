@@ -1,7 +1,13 @@
 //! Exports of databases real Django made (tests/django_site/make_db.py),
 //! checked the way the edge will use them: every user found by the lookup
 //! rules and their Django password verified by djhash.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "tests fail by panicking")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
 
 mod common;
 
@@ -58,7 +64,9 @@ async fn every_django_user_logs_in_through_the_snapshot() {
     let Some(StoredValue::User(alice)) = lookup(&kv, "ALICE@example.com") else { panic!("alice by email") };
     assert_eq!(alice.username, "alice");
     assert_eq!((alice.first_name.as_str(), alice.date_joined.as_str()), ("Alice", "2019-05-12T08:30:15.123456Z"));
-    let Some(StoredValue::AmbiguousEmail { ids, .. }) = lookup(&kv, "shared@EXAMPLE.com") else { panic!("shared email") };
+    let Some(StoredValue::AmbiguousEmail { ids, .. }) = lookup(&kv, "shared@EXAMPLE.com") else {
+        panic!("shared email")
+    };
     assert_eq!(ids.len(), 2);
     let Some(StoredValue::User(rita)) = lookup(&kv, "root_rita") else { panic!("rita") };
     assert_eq!(rita.groups, ["admins", "editors"]);
@@ -68,11 +76,8 @@ async fn every_django_user_logs_in_through_the_snapshot() {
     let report = &exported.report;
     assert_eq!((report.rows, report.users, report.active), (25, 25, 24));
     assert_eq!(report.lazily_migratable, 23, "24 active less the unusable password");
-    let reasons: BTreeMap<&str, &str> = report
-        .cannot_migrate_lazily
-        .iter()
-        .map(|e| (e.username.as_deref().unwrap(), e.reason.as_str()))
-        .collect();
+    let reasons: BTreeMap<&str, &str> =
+        report.cannot_migrate_lazily.iter().map(|e| (e.username.as_deref().unwrap(), e.reason.as_str())).collect();
     assert_eq!(reasons["inactive_ian"], "inactive");
     assert_eq!(reasons["unusable_ulla"], "unusable_password");
     assert_eq!(report.empty_emails.len(), 1);
@@ -104,7 +109,8 @@ async fn a_custom_user_model_with_email_as_username() {
     let exported = run(&opts).await;
     let (kv, _) = read_snapshot(&out.path().join("snap"));
     let passwords: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("custom-user-django-5.2.passwords.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixture("custom-user-django-5.2.passwords.json")).unwrap())
+            .unwrap();
     let mut verifier = djhash::Verifier::default();
     for (email, password) in passwords["passwords"].as_object().unwrap() {
         let Some(StoredValue::User(user)) = lookup(&kv, email) else { panic!("{email} not found") };
@@ -137,23 +143,30 @@ fn copy_fixture(dir: &Path) -> PathBuf {
 async fn damaged_rows_are_reported_and_the_export_finishes() {
     let dir = tempfile::tempdir().unwrap();
     let db = copy_fixture(dir.path());
-    execute(&db, &[
-        "UPDATE auth_user SET password = substr(password, 1, 25) WHERE username = 'alice'",
-        "UPDATE auth_user SET first_name = CAST(X'C328' AS TEXT) WHERE username = 'staff_sam'",
-        "UPDATE auth_user SET is_active = 7 WHERE username = 'root_rita'",
-        "UPDATE auth_user SET date_joined = 'last tuesday' WHERE username = 'zoë'",
-        "UPDATE auth_user SET username = CAST(X'FF' AS TEXT) WHERE username = 'pipe|user'",
-    ])
+    execute(
+        &db,
+        &[
+            "UPDATE auth_user SET password = substr(password, 1, 25) WHERE username = 'alice'",
+            "UPDATE auth_user SET first_name = CAST(X'C328' AS TEXT) WHERE username = 'staff_sam'",
+            "UPDATE auth_user SET is_active = 7 WHERE username = 'root_rita'",
+            "UPDATE auth_user SET date_joined = 'last tuesday' WHERE username = 'zoë'",
+            "UPDATE auth_user SET username = CAST(X'FF' AS TEXT) WHERE username = 'pipe|user'",
+        ],
+    )
     .await;
     let exported = run(&options(&db, &dir.path().join("snap"), None)).await;
     let report = &exported.report;
-    let unreadable: Vec<(i64, &str)> = report.unreadable_rows.iter().map(|e| (e.id.unwrap(), e.reason.as_str())).collect();
-    assert_eq!(unreadable, [
-        (14, "first_name is not valid UTF-8"),
-        (15, "is_active is 7, not 0 or 1"),
-        (20, "date_joined \"last tuesday\" is not a timestamp"),
-        (22, "username is not valid UTF-8"),
-    ]);
+    let unreadable: Vec<(i64, &str)> =
+        report.unreadable_rows.iter().map(|e| (e.id.unwrap(), e.reason.as_str())).collect();
+    assert_eq!(
+        unreadable,
+        [
+            (14, "first_name is not valid UTF-8"),
+            (15, "is_active is 7, not 0 or 1"),
+            (20, "date_joined \"last tuesday\" is not a timestamp"),
+            (22, "username is not valid UTF-8"),
+        ]
+    );
     assert_eq!((report.rows, report.users), (25, 21));
     // A truncated hash is readable but cannot be verified: in the snapshot
     // (the edge answers "cannot verify"), and in the report.
@@ -182,16 +195,19 @@ async fn a_resync_writes_exactly_what_changed() {
     let second = run(&options(&db, &dir.path().join("v2"), Some(&dir.path().join("v1")))).await;
     let (puts, deletes) = read_snapshot(&dir.path().join("v2"));
     let put_keys: Vec<&str> = puts.keys().map(String::as_str).collect();
-    assert_eq!(put_keys, [
-        "email/alice@example.com",
-        "email/new@example.com",
-        "email/pipe2@example.com",
-        "email/sam@example.com",
-        "user/alice",
-        "user/newcomer",
-        "user/pipe|user",
-        "user/staff_sam",
-    ]);
+    assert_eq!(
+        put_keys,
+        [
+            "email/alice@example.com",
+            "email/new@example.com",
+            "email/pipe2@example.com",
+            "email/sam@example.com",
+            "user/alice",
+            "user/newcomer",
+            "user/pipe|user",
+            "user/staff_sam",
+        ]
+    );
     assert_eq!(deletes, ["email/pipe@example.com", "email/zoe@example.com", "user/zoë"]);
     assert_eq!(second.manifest.kind, "delta");
     assert_eq!(second.manifest.previous_digest.as_deref(), Some(first.manifest.digest.as_str()));
@@ -216,7 +232,8 @@ async fn refuses_what_would_lose_data() {
     std::fs::write(dir.path().join("something"), "x").unwrap();
     let err = export(&options(&fixture("demo-django-5.2.sqlite3"), dir.path(), None), &mut Quiet).await.unwrap_err();
     assert!(err.to_string().contains("is not empty"), "{err}");
-    let err = export(&options(Path::new("/no/such.sqlite3"), &dir.path().join("x"), None), &mut Quiet).await.unwrap_err();
+    let err =
+        export(&options(Path::new("/no/such.sqlite3"), &dir.path().join("x"), None), &mut Quiet).await.unwrap_err();
     assert!(err.to_string().contains("no SQLite database"), "{err}");
     let mut bad_table = options(&fixture("demo-django-5.2.sqlite3"), &dir.path().join("y"), None);
     bad_table.table.table = "auth_user; DROP TABLE auth_user".into();

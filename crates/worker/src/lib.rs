@@ -57,7 +57,14 @@ impl Clock for WorkerPlatform {
 }
 
 impl Pbkdf2Offload for WorkerPlatform {
-    async fn pbkdf2(&self, hash: Pbkdf2Hash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Option<Vec<u8>> {
+    async fn pbkdf2(
+        &self,
+        hash: Pbkdf2Hash,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+        length: usize,
+    ) -> Option<Vec<u8>> {
         webcrypto::pbkdf2(hash, password, salt, iterations, length).await
     }
 }
@@ -111,9 +118,20 @@ async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<R
     let url = request.url()?;
     let body = capped_body(&mut request).await?;
     let outcome = Edge::new(&config, &platform, &STATE)
-        .handle(&djedge_edge::Request { method: &method, path: url.path(), authorization: authorization.as_deref(), body: &body })
+        .handle(&djedge_edge::Request {
+            method: &method,
+            path: url.path(),
+            authorization: authorization.as_deref(),
+            body: &body,
+        })
         .await;
-    worker::console_log!("{method} {} {} {} wasm_memory_mib={}", url.path(), outcome.response.status, outcome.event, wasm_memory_mib());
+    worker::console_log!(
+        "{method} {} {} {} wasm_memory_mib={}",
+        url.path(),
+        outcome.response.status,
+        outcome.event,
+        wasm_memory_mib()
+    );
 
     if let Some(migration) = outcome.migrated {
         // After the response: a login never waits for the write. A failed

@@ -10,7 +10,13 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = importKey, catch)]
-    fn import_key(format: &str, key: &Uint8Array, algorithm: &str, extractable: bool, usages: &Array) -> Result<Promise, JsValue>;
+    fn import_key(
+        format: &str,
+        key: &Uint8Array,
+        algorithm: &str,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = deriveBits, catch)]
     fn derive_bits(algorithm: &Object, key: &JsValue, length: u32) -> Result<Promise, JsValue>;
@@ -18,7 +24,8 @@ extern "C" {
 
 pub async fn pbkdf2(hash: Pbkdf2Hash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Option<Vec<u8>> {
     let usages = Array::of1(&JsValue::from_str("deriveBits"));
-    let key = JsFuture::from(import_key("raw", &Uint8Array::from(password), "PBKDF2", false, &usages).ok()?).await.ok()?;
+    let key =
+        JsFuture::from(import_key("raw", &Uint8Array::from(password), "PBKDF2", false, &usages).ok()?).await.ok()?;
     let algorithm = Object::new();
     let hash_name = match hash {
         Pbkdf2Hash::Sha256 => "SHA-256",
