@@ -24,6 +24,7 @@ export DJEDGE_TEST_MARIADB_PASSWORDS="$PWD/target/mariadb-django-5.2.passwords.j
 cargo test --workspace
 cargo test -p djhash --target wasm32-unknown-unknown --test django_vectors --test malformed
 cargo clippy --workspace --all-targets -- -D warnings
+cargo fmt --all --check
 cargo bench -p djhash --no-run
 
 # The edge, end to end (tests/edge): scripts/edge-up.sh builds the Worker,
