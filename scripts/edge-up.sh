@@ -43,7 +43,7 @@ for url in "http://127.0.0.1:$worker_port" "http://127.0.0.1:$serve_port"; do
     sleep 1
   done
   echo "edge-up: $url did not come up; see $state/worker.log and $state/serve.log" >&2
-  tail -20 "$state/worker.log" "$state/serve.log" >&2
+  tail -n 20 "$state/worker.log" "$state/serve.log" >&2
   exit 1
 done
 cat >"$state/env" <<ENV
