@@ -84,6 +84,11 @@ impl Verifier {
                 Ok(bcrypt(*algorithm == Algorithm::BcryptSha256, password, *cost, *salt, salt_and_checksum))
             }
             DjangoHash::Scrypt { n, r, p, salt, hash } => {
+                // scrypt allocates its own buffer (16 MiB at Django's
+                // default): handing argon2's back first keeps a Worker's
+                // peak at the larger of the two, not their sum (the
+                // isolate has 128 MB). A later argon2 reuses the space.
+                self.argon2_blocks = Vec::new();
                 // parse() guarantees a power of two; log2 of a u64 fits a u8.
                 let log_n = n.trailing_zeros() as u8;
                 let params = scrypt::Params::new(log_n, *r, *p)
