@@ -10,10 +10,7 @@ scripts/setup.sh
 cargo build --release -q -p djedge
 python3 scripts/demo.py target/release/djedge
 echo
-rm -rf target/demo-snapshot
-target/release/djedge export --database sqlite://tests/fixtures/demo-django-5.2.sqlite3 --out target/demo-snapshot
-
-echo
+# edge-up exports the demo database (its report is printed) and loads it.
 if [ "${DJEDGE_DEMO_KEEP:-}" != 1 ]; then trap scripts/edge-down.sh EXIT; fi
 scripts/edge-up.sh
 # shellcheck disable=SC1091

@@ -13,7 +13,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 
 use djedge_edge::{Migration, Profile};
-use djedge_snapshot::{StoredValue, UserRecord, email_key};
+use djedge_snapshot::{UserRecord, email_key};
 use serde::Serialize;
 
 pub use convert::{CustomPasswordHash, Encoded, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, custom_password_hash};
@@ -45,18 +45,22 @@ impl Snapshot {
     /// When a value is not what its key says.
     pub fn from_values(values: HashMap<String, String>) -> Result<Self, String> {
         let mut snapshot = Snapshot::default();
+        // Email keys repeat a user record already read under its username
+        // key: only the ambiguity marker is looked for there.
+        #[derive(serde::Deserialize)]
+        struct Marker {
+            #[serde(default)]
+            ambiguous_email: bool,
+        }
         for (key, value) in values {
-            let stored: Result<StoredValue, _> = serde_json::from_str(&value);
-            match stored {
-                Ok(StoredValue::User(user)) if key.starts_with(djedge_snapshot::USERNAME_PREFIX) => {
-                    snapshot.users.push(user)
-                }
-                Ok(StoredValue::AmbiguousEmail { .. }) => {
-                    snapshot.ambiguous_email_keys.insert(key);
-                }
-                Ok(StoredValue::User(_)) => {}
-                Err(_) if !key.starts_with(djedge_snapshot::USERNAME_PREFIX) => {}
-                Err(e) => return Err(format!("{key} is not a user record: {e}")),
+            if key.starts_with(djedge_snapshot::USERNAME_PREFIX) {
+                let user: UserRecord =
+                    serde_json::from_str(&value).map_err(|e| format!("{key} is not a user record: {e}"))?;
+                snapshot.users.push(user);
+            } else if key.starts_with(djedge_snapshot::EMAIL_PREFIX)
+                && serde_json::from_str::<Marker>(&value).is_ok_and(|m| m.ambiguous_email)
+            {
+                snapshot.ambiguous_email_keys.insert(key);
             }
         }
         snapshot.users.sort_by_key(|u| u.id);

@@ -249,8 +249,10 @@ impl<'a, P: Platform> Edge<'a, P> {
     /// djhash's verdict, with PBKDF2 offloaded to the runtime when it can.
     async fn verify(&self, password: &[u8], encoded: &str) -> Result<bool, djhash::Error> {
         let hash = DjangoHash::parse(encoded)?;
-        djhash::check_limits(&hash, &self.config.limits)?;
         if let DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash: expected } = &hash {
+            // The caps hold before any work, offloaded or not; the verifier
+            // below checks them itself.
+            djhash::check_limits(&hash, &self.config.limits)?;
             let kind = if *algorithm == Algorithm::Pbkdf2Sha1 { Pbkdf2Hash::Sha1 } else { Pbkdf2Hash::Sha256 };
             if let Ok(rounds) = u32::try_from(*iterations) {
                 if u64::from(rounds) <= self.config.offload_max_iterations {

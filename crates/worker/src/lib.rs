@@ -5,7 +5,7 @@
 
 mod webcrypto;
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use djedge_edge::{
     Clock, Config, Edge, MAX_BODY_BYTES, Migration, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State,
@@ -21,6 +21,9 @@ const KV_BINDING: &str = "DJEDGE_KV";
 // Lives as long as the isolate: the argon2 buffer, the decoy, the
 // migrations already written.
 static STATE: LazyLock<State> = LazyLock::new(State::default);
+// Secrets and vars are fixed for an isolate's life (changing them deploys a
+// new version): read once, with the token's digest.
+static CONFIG: OnceLock<Config> = OnceLock::new();
 
 struct WorkerPlatform {
     kv: KvStore,
@@ -111,13 +114,13 @@ fn wasm_memory_mib() -> usize {
 
 #[event(fetch)]
 async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let config = config(&env);
+    let config = CONFIG.get_or_init(|| config(&env));
     let platform = WorkerPlatform { kv: env.kv(KV_BINDING)? };
     let authorization = request.headers().get("authorization")?;
     let method = request.method().to_string();
     let url = request.url()?;
     let body = capped_body(&mut request).await?;
-    let outcome = Edge::new(&config, &platform, &STATE)
+    let outcome = Edge::new(config, &platform, &STATE)
         .handle(&djedge_edge::Request {
             method: &method,
             path: url.path(),
