@@ -3,9 +3,10 @@
 //! cleanly.
 //!
 //! Two streaming passes over the user table: the emails first (to know which
-//! are shared, case-insensitively), then the full rows, each written as it
-//! is read. Memory holds the email index, the groups and the key index the
-//! next delta needs, not the users.
+//! are shared, case-insensitively), then the full rows. The second pass runs
+//! on two threads: this one reads rows and turns each into its KV value,
+//! the other counts it in the report and writes it. Memory holds the groups
+//! and the digests of the emails, not the users.
 
 mod record;
 mod report;
@@ -15,15 +16,18 @@ mod writer;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::mpsc;
 
-use djedge_snapshot::{DECOY_KEY, StoredValue, email_key, normalize_email, username_key};
+use djedge_snapshot::{DECOY_KEY, StoredValue, UserRecord, email_key, normalize_email, username_key};
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
 use record::{Unreadable, to_record};
 pub use report::{Entry, FormatCount, Report, SharedEmail};
 use source::Source;
 pub use source::UserTable;
 pub use writer::{FileEntry, Manifest, read_json, read_snapshot};
+use writer::{KvValue, SnapshotWriter};
 
 /// What went wrong with an export as a whole (a bad row is a report line,
 /// not an error).
@@ -85,60 +89,156 @@ pub trait Progress {
 /// When the database cannot be read or the snapshot cannot be written.
 pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Result<Exported, ExportError> {
     let source = Source::open(&options.database, options.table.clone()).await?;
-    let mut writer = writer::SnapshotWriter::create(&options.out, options.previous.as_deref())?;
+    let writer = SnapshotWriter::create(&options.out, options.previous.as_deref())?;
     progress.start(source.count().await?);
-
-    // Shared emails, by their KV key: one normalization per row serves both
-    // the sharing check and the key.
-    let mut by_email: HashMap<String, (String, Vec<i64>)> = HashMap::new();
-    source
-        .emails(|id, email| {
-            if let Ok(email) = std::str::from_utf8(email) {
-                if let Some(key) = email_key(email) {
-                    by_email.entry(key).or_insert_with(|| (normalize_email(email), Vec::new())).1.push(id);
-                }
-            }
-        })
-        .await?;
-    by_email.retain(|_, (_, ids)| ids.len() > 1);
-    let mut report = Report::default();
-    for (key, (email, ids)) in &mut by_email {
-        ids.sort_unstable();
-        writer.put(&[key], &to_json(&StoredValue::AmbiguousEmail { ambiguous_email: true, ids: ids.clone() })?)?;
-        report.shared_emails.push(SharedEmail { email: email.clone(), ids: ids.clone() });
-    }
-    report.shared_emails.sort_by(|a, b| a.email.cmp(&b.email));
-
+    let shared = shared_emails(&source).await?;
     let mut groups = source.groups().await?;
-    source
+
+    let (batches, received) = mpsc::sync_channel::<Vec<Row>>(16);
+    let limits = options.limits;
+    let consumer = std::thread::Builder::new()
+        .name("djedge-writer".into())
+        .spawn(move || write_users(&received, writer, shared, &limits))
+        .map_err(|e| ExportError::Io(format!("could not start the writer thread: {e}")))?;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut rows = 0;
+    // A send fails only when the writer has stopped on an error, which
+    // `join` below returns.
+    let read = source
         .users(|raw| {
-            report.rows += 1;
             let user_groups = raw.id.and_then(|id| groups.remove(&id)).unwrap_or_default();
-            match to_record(raw, user_groups) {
-                Ok(user) => {
-                    report.add_user(&user, &options.limits);
-                    // StoredValue::User is untagged: the record's own JSON.
-                    let value = to_json(&user)?;
-                    let username = username_key(&user.username);
-                    let email = email_key(&user.email).filter(|key| !by_email.contains_key(key));
-                    match &email {
-                        Some(email) => writer.put(&[&username, email], &value)?,
-                        None => writer.put(&[&username], &value)?,
-                    }
-                }
-                Err(Unreadable { id, reason }) => report.unreadable_rows.push(Entry { id, username: None, reason }),
+            batch.push(prepare(to_record(raw, user_groups))?);
+            if batch.len() == BATCH {
+                rows += BATCH as u64;
+                progress.advance(rows);
+                batches.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| stopped())?;
             }
-            progress.advance(report.rows);
             Ok(())
         })
-        .await?;
+        .await;
+    let sent = read.and_then(|()| batches.send(batch).map_err(|_| stopped()));
+    drop(batches);
+    let written = consumer.join().map_err(|_| ExportError::Io("the snapshot writer failed".into()))?;
+    let exported = match (sent, written) {
+        (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
+        (Ok(()), Ok(exported)) => exported,
+    };
+    progress.advance(exported.report.rows);
+    writer::write_json(&options.out.join("report.json"), &exported.report)?;
+    Ok(exported)
+}
 
+/// Rows handed from the reader to the writer at a time: one thread switch
+/// per batch, not per row.
+const BATCH: usize = 512;
+
+/// A row, ready to write.
+enum Row {
+    User { record: Box<UserRecord>, username_key: String, email_key: Option<String>, value: KvValue },
+    Unreadable(Unreadable),
+}
+
+/// The reader's share of the work: the user's keys and KV value.
+fn prepare(record: Result<UserRecord, Unreadable>) -> Result<Row, ExportError> {
+    let record = match record {
+        Ok(record) => record,
+        Err(unreadable) => return Ok(Row::Unreadable(unreadable)),
+    };
+    // StoredValue::User is untagged: the record's own JSON.
+    let value = KvValue::new(to_json(&record)?);
+    Ok(Row::User {
+        username_key: username_key(&record.username),
+        email_key: email_key(&record.email),
+        record: Box::new(record),
+        value,
+    })
+}
+
+/// The writer's share: the report, the keys, the files.
+fn write_users(
+    batches: &mpsc::Receiver<Vec<Row>>,
+    mut writer: SnapshotWriter,
+    mut shared: HashMap<EmailId, SharedEmail>,
+    limits: &djhash::Limits,
+) -> Result<Exported, ExportError> {
+    let mut report = Report::default();
+    for row in batches.iter().flatten() {
+        report.rows += 1;
+        let (record, username_key, email_key, value) = match row {
+            Row::User { record, username_key, email_key, value } => (record, username_key, email_key, value),
+            Row::Unreadable(Unreadable { id, reason }) => {
+                report.unreadable_rows.push(Entry { id, username: None, reason });
+                continue;
+            }
+        };
+        report.add_user(&record, limits);
+        let email_key = email_key.filter(|key| match shared.get_mut(&email_id(key)) {
+            Some(group) if group.email.is_empty() => {
+                group.email = normalize_email(&record.email);
+                false
+            }
+            Some(_) => false,
+            None => true,
+        });
+        match &email_key {
+            Some(email_key) => writer.user(record.id, &[&username_key, email_key], &value)?,
+            None => writer.user(record.id, &[&username_key], &value)?,
+        }
+    }
+    let mut shared: Vec<SharedEmail> = shared.into_values().filter(|group| !group.email.is_empty()).collect();
+    shared.sort_by(|a, b| a.email.cmp(&b.email));
+    for group in &shared {
+        if let Some(key) = email_key(&group.email) {
+            let marker = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: group.ids.clone() };
+            writer.other(&key, KvValue::new(to_json(&marker)?));
+        }
+    }
+    report.shared_emails = shared;
+    report.finish();
     if let Some(decoy) = report.decoy() {
-        writer.put(&[DECOY_KEY], decoy)?;
+        writer.other(DECOY_KEY, KvValue::new(decoy.to_string()));
     }
     let manifest = writer.finish(report.users)?;
-    writer::write_json(&options.out.join("report.json"), &report)?;
     Ok(Exported { manifest, report })
+}
+
+/// An email key's identity: 128 bits of its SHA-256, so finding the shared
+/// ones holds 16 bytes per user, not the emails.
+type EmailId = [u8; 16];
+
+fn email_id(key: &str) -> EmailId {
+    let digest = Sha256::digest(key.as_bytes());
+    let mut id = [0; 16];
+    id.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+    id
+}
+
+/// The emails several users share, in any case, with the users' ids
+/// (ascending); the email text is filled in as the users are written.
+async fn shared_emails(source: &Source) -> Result<HashMap<EmailId, SharedEmail>, ExportError> {
+    let mut ids: Vec<(EmailId, i64)> = Vec::new();
+    source
+        .emails(|id, email| {
+            if let Some(key) = std::str::from_utf8(email).ok().and_then(email_key) {
+                ids.push((email_id(&key), id));
+            }
+        })
+        .await?;
+    ids.sort_unstable();
+    let mut shared: HashMap<EmailId, SharedEmail> = HashMap::new();
+    for pair in ids.windows(2) {
+        if let [(a, first), (b, second)] = pair {
+            if a == b {
+                let group = shared.entry(*a).or_insert_with(|| SharedEmail { email: String::new(), ids: vec![*first] });
+                group.ids.push(*second);
+            }
+        }
+    }
+    Ok(shared)
+}
+
+fn stopped() -> ExportError {
+    ExportError::Io("the snapshot writer stopped".into())
 }
 
 fn to_json(value: &impl Serialize) -> Result<String, ExportError> {

@@ -17,12 +17,12 @@ pub struct Unreadable {
 /// Validates and converts one row. NULLs where Django never writes one,
 /// invalid UTF-8, flags other than 0 and 1, and unparseable timestamps make
 /// the row unreadable; it is reported, never guessed at.
-pub fn to_record(raw: RawUser, groups: Vec<String>) -> Result<UserRecord, Unreadable> {
+pub fn to_record(raw: &RawUser<'_>, groups: Vec<String>) -> Result<UserRecord, Unreadable> {
     let id = raw.id.ok_or_else(|| Unreadable { id: None, reason: "id is NULL".into() })?;
     let bad = |reason: String| Unreadable { id: Some(id), reason };
-    let text = |name: &str, value: Option<Vec<u8>>| -> Result<String, Unreadable> {
+    let text = |name: &str, value: Option<&[u8]>| -> Result<String, Unreadable> {
         let bytes = value.ok_or_else(|| bad(format!("{name} is NULL")))?;
-        String::from_utf8(bytes).map_err(|_| bad(format!("{name} is not valid UTF-8")))
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| bad(format!("{name} is not valid UTF-8")))
     };
     let flag = |name: &str, value: Option<i64>| match value {
         Some(0) => Ok(false),
@@ -36,8 +36,8 @@ pub fn to_record(raw: RawUser, groups: Vec<String>) -> Result<UserRecord, Unread
     let last_login = match raw.last_login {
         None => None,
         Some(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| bad("last_login is not valid UTF-8".into()))?;
-            Some(rfc3339(&text).ok_or_else(|| bad(format!("last_login {text:?} is not a timestamp")))?)
+            let text = std::str::from_utf8(bytes).map_err(|_| bad("last_login is not valid UTF-8".into()))?;
+            Some(rfc3339(text).ok_or_else(|| bad(format!("last_login {text:?} is not a timestamp")))?)
         }
     };
     Ok(UserRecord {

@@ -62,10 +62,36 @@ pub struct Report {
     pub usernames_auth0_refuses: Vec<Entry>,
     /// Rows that could not be read; not in the snapshot.
     pub unreadable_rows: Vec<Entry>,
+    /// Users per (format, cost), counted without building labels; turned
+    /// into `by_format` by [`Report::finish`].
+    #[serde(skip)]
+    costs: HashMap<(&'static str, Option<Cost>), u64>,
     /// Per (format, cost) of active users' verifiable hashes: how many, and
     /// a decoy of that cost (see [`Report::decoy`]).
     #[serde(skip)]
-    decoys: HashMap<(String, String), (u64, String)>,
+    decoys: HashMap<(&'static str, Option<Cost>), (u64, String)>,
+}
+
+/// A hash's cost parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Cost {
+    Iterations(u64),
+    Argon2 { variant: &'static str, memory_kib: u32, passes: u32, lanes: u32 },
+    Bcrypt(u32),
+    Scrypt { n: u64, r: u32, p: u32 },
+}
+
+impl fmt::Display for Cost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cost::Iterations(iterations) => write!(f, "iterations={iterations}"),
+            Cost::Argon2 { variant, memory_kib, passes, lanes } => {
+                write!(f, "{variant} m={memory_kib},t={passes},p={lanes}")
+            }
+            Cost::Bcrypt(cost) => write!(f, "cost={cost}"),
+            Cost::Scrypt { n, r, p } => write!(f, "N={n},r={r},p={p}"),
+        }
+    }
 }
 
 impl Report {
@@ -75,18 +101,13 @@ impl Report {
         let problem = |reason: String| Entry { id: Some(user.id), username: Some(user.username.clone()), reason };
         let (format, cost, hash_problem) = classify(&user.password, limits);
         if user.is_active && hash_problem.is_none() {
-            let group = (format.clone(), cost.clone().unwrap_or_default());
             let decoy = self
                 .decoys
-                .entry(group)
+                .entry((format, cost))
                 .or_insert_with(|| (0, DjangoHash::parse(&user.password).map(|h| h.decoy()).unwrap_or_default()));
             decoy.0 += 1;
         }
-        let count = self.by_format.entry(format).or_default();
-        count.users += 1;
-        if let Some(cost) = cost {
-            *count.by_cost.entry(cost).or_default() += 1;
-        }
+        *self.costs.entry((format, cost)).or_default() += 1;
         if user.is_active {
             self.active += 1;
         }
@@ -105,12 +126,23 @@ impl Report {
         }
     }
 
+    /// Fills `by_format` from the counts: call once every user is added.
+    pub fn finish(&mut self) {
+        for ((format, cost), users) in self.costs.drain() {
+            let count = self.by_format.entry(format.to_string()).or_default();
+            count.users += users;
+            if let Some(cost) = cost {
+                *count.by_cost.entry(cost.to_string()).or_default() += users;
+            }
+        }
+    }
+
     /// A decoy field (see [`DjangoHash::decoy`]) of the format and cost most
     /// active users have: what the edge verifies for unknown logins so they
     /// cost what a wrong password costs. `None` when no active user has a
     /// verifiable hash.
     pub fn decoy(&self) -> Option<&str> {
-        // Ties go to the smaller (format, cost) label, so the choice is stable.
+        // Ties go to the smaller (format, cost), so the choice is stable.
         self.decoys
             .iter()
             .max_by(|(ga, (na, _)), (gb, (nb, _))| na.cmp(nb).then_with(|| gb.cmp(ga)))
@@ -118,27 +150,28 @@ impl Report {
     }
 }
 
-/// The format label, cost label and (if the edge cannot verify it) why.
-fn classify(password: &str, limits: &djhash::Limits) -> (String, Option<String>, Option<String>) {
+/// The format label, cost and (if the edge cannot verify it) why.
+fn classify(password: &str, limits: &djhash::Limits) -> (&'static str, Option<Cost>, Option<String>) {
     match DjangoHash::parse(password) {
         Ok(hash) => {
             let cost = match &hash {
-                DjangoHash::Pbkdf2 { iterations, .. } => Some(format!("iterations={iterations}")),
-                DjangoHash::Argon2 { variant, memory_kib, passes, lanes, .. } => {
-                    Some(format!("{} m={memory_kib},t={passes},p={lanes}", variant.name()))
-                }
-                DjangoHash::Bcrypt { cost, .. } => Some(format!("cost={cost}")),
-                DjangoHash::Scrypt { n, r, p, .. } => Some(format!("N={n},r={r},p={p}")),
+                DjangoHash::Pbkdf2 { iterations, .. } => Some(Cost::Iterations(*iterations)),
+                DjangoHash::Argon2 { variant, memory_kib, passes, lanes, .. } => Some(Cost::Argon2 {
+                    variant: variant.name(),
+                    memory_kib: *memory_kib,
+                    passes: *passes,
+                    lanes: *lanes,
+                }),
+                DjangoHash::Bcrypt { cost, .. } => Some(Cost::Bcrypt(*cost)),
+                DjangoHash::Scrypt { n, r, p, .. } => Some(Cost::Scrypt { n: *n, r: *r, p: *p }),
                 _ => None,
             };
             let over_cap = djhash::check_limits(&hash, limits).err().map(|e| e.to_string());
-            (hash.algorithm().name().to_string(), cost, over_cap)
+            (hash.algorithm().name(), cost, over_cap)
         }
-        Err(djhash::Error::Unusable) => ("unusable".into(), None, Some("unusable_password".into())),
-        Err(djhash::Error::UnknownAlgorithm) => {
-            ("unknown".into(), None, Some(djhash::Error::UnknownAlgorithm.to_string()))
-        }
-        Err(e) => ("malformed".into(), None, Some(e.to_string())),
+        Err(djhash::Error::Unusable) => ("unusable", None, Some("unusable_password".into())),
+        Err(djhash::Error::UnknownAlgorithm) => ("unknown", None, Some(djhash::Error::UnknownAlgorithm.to_string())),
+        Err(e) => ("malformed", None, Some(e.to_string())),
     }
 }
 

@@ -3,14 +3,16 @@
 //! Every text column is selected as bytes and every number as a 64-bit
 //! integer, in each dialect's own SQL, so one decoding path serves all three
 //! and a damaged value (invalid UTF-8, a NULL where Django never writes one)
-//! is a per-row problem for the report, never an aborted read.
+//! is a per-row problem for the report, never an aborted read. Rows are lent
+//! to the caller, never copied: a column is a slice of the driver's buffer.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use futures_util::TryStreamExt as _;
-use sqlx::any::AnyPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{AnyPool, Row, SqlitePool};
+use sqlx::Row as _;
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use crate::ExportError;
 
@@ -48,45 +50,55 @@ enum Dialect {
     MySql,
 }
 
-/// One `auth_user` row as read: bytes and integers, not yet trusted.
-#[derive(Debug, Default)]
-pub struct RawUser {
+/// One user row as read: bytes and integers, not yet trusted, borrowed from
+/// the driver.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RawUser<'a> {
     pub id: Option<i64>,
-    pub username: Option<Vec<u8>>,
-    pub email: Option<Vec<u8>>,
-    pub first_name: Option<Vec<u8>>,
-    pub last_name: Option<Vec<u8>>,
-    pub password: Option<Vec<u8>>,
+    pub username: Option<&'a [u8]>,
+    pub email: Option<&'a [u8]>,
+    pub first_name: Option<&'a [u8]>,
+    pub last_name: Option<&'a [u8]>,
+    pub password: Option<&'a [u8]>,
     pub is_active: Option<i64>,
     pub is_staff: Option<i64>,
     pub is_superuser: Option<i64>,
-    pub date_joined: Option<Vec<u8>>,
-    pub last_login: Option<Vec<u8>>,
+    pub date_joined: Option<&'a [u8]>,
+    pub last_login: Option<&'a [u8]>,
 }
 
-/// SQLite through its own driver: sqlx hands SQLite rows from a worker
-/// thread through a channel, and only the native options can widen it from 50
-/// rows (a thread switch every 50 rows dominated the export's profile).
-/// PostgreSQL and MySQL through `Any`.
+/// SQLite through rusqlite, on the calling thread: sqlx runs SQLite on a
+/// worker thread and hands over every row through a channel, and the thread
+/// switches were a third of the export's time (perf, `benches/export_bench.sh`).
+/// PostgreSQL and MySQL through sqlx's own drivers, whose rows decode in place.
 enum Pool {
-    Sqlite(SqlitePool),
-    Any(AnyPool),
+    Sqlite(PathBuf),
+    Postgres(PgPool),
+    MySql(MySqlPool),
 }
 
-/// Streams `sql`'s rows into `$each`, whichever pool: one body for both
-/// row types.
+/// Streams `sql`'s rows into `$each`, whichever database: one body, checked
+/// against each row type.
 macro_rules! for_each_row {
     ($source:expr, $sql:expr, |$row:ident| $each:expr) => {
         match &$source.pool {
-            Pool::Sqlite(pool) => {
-                let mut rows = sqlx::query(audited($sql)).fetch(pool);
-                while let Some($row) = rows.try_next().await.map_err(query_error)? {
+            Pool::Sqlite(path) => {
+                let conn = open_sqlite(path)?;
+                let mut statement = conn.prepare(&$sql).map_err(sqlite_error)?;
+                let mut rows = statement.query([]).map_err(sqlite_error)?;
+                while let Some($row) = rows.next().map_err(sqlite_error)? {
                     $each
                 }
             }
-            Pool::Any(pool) => {
+            Pool::Postgres(pool) => {
                 let mut rows = sqlx::query(audited($sql)).fetch(pool);
-                while let Some($row) = rows.try_next().await.map_err(query_error)? {
+                while let Some(ref $row) = rows.try_next().await.map_err(query_error)? {
+                    $each
+                }
+            }
+            Pool::MySql(pool) => {
+                let mut rows = sqlx::query(audited($sql)).fetch(pool);
+                while let Some(ref $row) = rows.try_next().await.map_err(query_error)? {
                     $each
                 }
             }
@@ -115,26 +127,23 @@ impl Source {
             if path.is_empty() {
                 return Err(ExportError::Database("the SQLite URL names no file".into()));
             }
-            if !std::path::Path::new(path).is_file() {
-                return Err(ExportError::Database(format!("there is no SQLite database at {path}")));
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(ExportError::Database(format!("there is no SQLite database at {}", path.display())));
             }
-            let options = SqliteConnectOptions::new().filename(path).read_only(true).row_buffer_size(ROW_BUFFER);
-            let pool =
-                SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(connect_error)?;
-            return Ok(Source { pool: Pool::Sqlite(pool), dialect: Dialect::Sqlite, table });
+            open_sqlite(&path)?;
+            return Ok(Source { pool: Pool::Sqlite(path), dialect: Dialect::Sqlite, table });
         }
-        let (dialect, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Dialect::Postgres, url.to_string())
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new().max_connections(1).connect(url).await.map_err(connect_error)?;
+            Ok(Source { pool: Pool::Postgres(pool), dialect: Dialect::Postgres, table })
         } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            (Dialect::MySql, url.replacen("mariadb://", "mysql://", 1))
+            let url = url.replacen("mariadb://", "mysql://", 1);
+            let pool = MySqlPoolOptions::new().max_connections(1).connect(&url).await.map_err(connect_error)?;
+            Ok(Source { pool: Pool::MySql(pool), dialect: Dialect::MySql, table })
         } else {
-            return Err(ExportError::Database(
-                "the database URL must start with sqlite://, postgres:// or mysql://".into(),
-            ));
-        };
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new().max_connections(2).connect(&url).await.map_err(connect_error)?;
-        Ok(Source { pool: Pool::Any(pool), dialect, table })
+            Err(ExportError::Database("the database URL must start with sqlite://, postgres:// or mysql://".into()))
+        }
     }
 
     /// How many rows the user table has (for progress).
@@ -155,7 +164,7 @@ impl Source {
         );
         let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
         for_each_row!(self, sql, |row| if let (Some(id), Some(name)) = (row.int(0), row.bytes(1)) {
-            groups.entry(id).or_default().push(String::from_utf8_lossy(&name).into_owned());
+            groups.entry(id).or_default().push(String::from_utf8_lossy(name).into_owned());
         });
         for names in groups.values_mut() {
             names.sort();
@@ -172,13 +181,16 @@ impl Source {
             self.quote(&self.table.table)
         );
         for_each_row!(self, sql, |row| if let (Some(id), Some(email)) = (row.int(0), row.bytes(1)) {
-            each(id, &email);
+            each(id, email);
         });
         Ok(())
     }
 
     /// Streams every user row, in primary-key order.
-    pub async fn users(&self, mut each: impl FnMut(RawUser) -> Result<(), ExportError>) -> Result<(), ExportError> {
+    pub async fn users(
+        &self,
+        mut each: impl FnMut(&RawUser<'_>) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
         let q = |c: &str| self.quote(c);
         let sql = format!(
             "SELECT {id}, {username}, {email}, {first}, {last}, {password}, {active}, {staff}, {superuser}, {joined}, {login} FROM {table} ORDER BY id",
@@ -195,7 +207,7 @@ impl Source {
             login = self.timestamp("last_login"),
             table = q(&self.table.table),
         );
-        for_each_row!(self, sql, |row| each(raw_user(&row))?);
+        for_each_row!(self, sql, |row| each(&raw_user(row))?);
         Ok(())
     }
 
@@ -244,27 +256,39 @@ impl Source {
     }
 }
 
-/// Rows of either pool; every column we select is a 64-bit integer or bytes.
-trait Columns: Row {
+/// A row of any of the three drivers; every column we select is a 64-bit
+/// integer or bytes. A value of another type reads as missing (NULL), which
+/// the row's validation reports.
+trait Columns {
     fn int(&self, i: usize) -> Option<i64>;
-    fn bytes(&self, i: usize) -> Option<Vec<u8>>;
+    fn bytes(&self, i: usize) -> Option<&[u8]>;
 }
 
-impl<R: Row> Columns for R
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+impl Columns for rusqlite::Row<'_> {
     fn int(&self, i: usize) -> Option<i64> {
-        self.try_get::<Option<i64>, _>(i).ok().flatten()
+        self.get_ref(i).ok().and_then(|v| v.as_i64_or_null().ok().flatten())
     }
-    fn bytes(&self, i: usize) -> Option<Vec<u8>> {
-        self.try_get::<Option<Vec<u8>>, _>(i).ok().flatten()
+    fn bytes(&self, i: usize) -> Option<&[u8]> {
+        self.get_ref(i).ok().and_then(|v| v.as_blob_or_null().ok().flatten())
     }
 }
 
-fn raw_user(row: &impl Columns) -> RawUser {
+macro_rules! sqlx_columns {
+    ($row:ty) => {
+        impl Columns for $row {
+            fn int(&self, i: usize) -> Option<i64> {
+                self.try_get::<Option<i64>, _>(i).ok().flatten()
+            }
+            fn bytes(&self, i: usize) -> Option<&[u8]> {
+                self.try_get::<Option<&[u8]>, _>(i).ok().flatten()
+            }
+        }
+    };
+}
+sqlx_columns!(PgRow);
+sqlx_columns!(MySqlRow);
+
+fn raw_user(row: &impl Columns) -> RawUser<'_> {
     RawUser {
         id: row.int(0),
         username: row.bytes(1),
@@ -280,8 +304,15 @@ fn raw_user(row: &impl Columns) -> RawUser {
     }
 }
 
-/// Rows buffered between sqlx's SQLite thread and the export loop.
-const ROW_BUFFER: usize = 4096;
+fn open_sqlite(path: &std::path::Path) -> Result<rusqlite::Connection, ExportError> {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    rusqlite::Connection::open_with_flags(path, flags)
+        .map_err(|e| ExportError::Database(format!("could not open {}: {e}", path.display())))
+}
+
+fn sqlite_error(e: rusqlite::Error) -> ExportError {
+    ExportError::Database(format!("reading the users failed: {e}"))
+}
 
 fn check_identifier(name: &str) -> Result<(), ExportError> {
     let mut chars = name.chars();

@@ -4,34 +4,33 @@
 //!   [`ENTRIES_PER_FILE`] each, for `wrangler kv bulk put`; in a delta, only
 //!   the entries that changed since `--previous`.
 //! - `kv/delete.json`: in a delta, the keys to remove (`wrangler kv bulk delete`).
-//! - `index.jsonl`: every key and a digest of its value, sorted by key: what
-//!   the next delta compares against.
+//! - `index.jsonl`: one line per user in primary-key order (its keys and the
+//!   digest of its value), then the other keys (shared-email markers, the
+//!   decoy) in key order: what the next delta compares against.
 //! - `manifest.json`: counts, files and the digest of the index, so a
 //!   half-written or half-loaded snapshot is detectable.
+//!
+//! A delta reads the previous index alongside the users, both in
+//! primary-key order (a merge join), so it holds neither index in memory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
-use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
+use std::io::{BufRead as _, BufReader, BufWriter, Lines, Write as _};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::ExportError;
 
 /// Workers KV's bulk API takes 10,000 pairs per request.
 pub const ENTRIES_PER_FILE: usize = 10_000;
-/// Bumped when the layout changes.
-pub const FORMAT_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct KvPair<'a> {
-    key: &'a str,
-    value: &'a str,
-}
+/// Bumped when the layout or a record's JSON changes: a delta is only
+/// computed against a snapshot of the same version.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One written file, for the manifest.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FileEntry {
     /// Path relative to the snapshot directory.
     pub path: String,
@@ -40,7 +39,7 @@ pub struct FileEntry {
 }
 
 /// `manifest.json`.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Manifest {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -62,75 +61,238 @@ pub struct Manifest {
     pub previous_digest: Option<String>,
 }
 
+/// A value for KV and the digest the index records of it.
+pub struct KvValue {
+    value: String,
+    digest: String,
+}
+
+impl KvValue {
+    /// `value` as stored in KV.
+    pub fn new(value: String) -> Self {
+        // 128 bits of SHA-256 tell a changed value apart; the index stays small.
+        let digest = hex(Sha256::digest(value.as_bytes()).get(..16).unwrap_or_default());
+        KvValue { value, digest }
+    }
+
+    /// The value as a JSON string literal, for the KV files.
+    fn literal(&self) -> Result<String, ExportError> {
+        serde_json::to_string(&self.value).map_err(|e| ExportError::Io(e.to_string()))
+    }
+}
+
+/// A line of `index.jsonl`: a user (`id`, `keys`) or another key (`key`),
+/// and the digest of the value.
+#[derive(Serialize, Deserialize)]
+struct IndexLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    value: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<String>,
+}
+
 pub struct SnapshotWriter {
     dir: PathBuf,
-    previous: HashMap<String, String>,
-    previous_digest: Option<String>,
-    index: Vec<(String, String)>,
+    previous: Option<Previous>,
+    index: BufWriter<File>,
+    index_digest: Sha256,
+    keys: u64,
+    last_id: Option<i64>,
+    others: BTreeMap<String, KvValue>,
+    /// In a delta: keys put, and keys that no longer hold what they held.
+    put_keys: HashSet<String>,
+    gone: Vec<String>,
     part: Option<(BufWriter<File>, usize)>,
     files: Vec<FileEntry>,
     puts: u64,
 }
 
+/// The previous snapshot's index, read in step with the users.
+struct Previous {
+    digest: String,
+    path: PathBuf,
+    lines: Lines<BufReader<File>>,
+    /// The next user line not yet matched; `None` once the users are done.
+    next: Option<(i64, String, Vec<String>)>,
+    last_id: Option<i64>,
+    others: BTreeMap<String, String>,
+}
+
+impl Previous {
+    fn open(dir: &Path) -> Result<Self, ExportError> {
+        let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(ExportError::Options(format!(
+                "{} is a snapshot of format {}, this djedge writes format {FORMAT_VERSION}: export in full once",
+                dir.display(),
+                manifest.format_version
+            )));
+        }
+        let path = dir.join("index.jsonl");
+        let file = File::open(&path).map_err(|e| io(&path, &e))?;
+        let mut previous = Previous {
+            digest: manifest.digest,
+            path,
+            lines: BufReader::new(file).lines(),
+            next: None,
+            last_id: None,
+            others: BTreeMap::new(),
+        };
+        previous.advance()?;
+        Ok(previous)
+    }
+
+    /// Reads the next user line; other lines (which follow the users) are
+    /// collected on the way.
+    fn advance(&mut self) -> Result<(), ExportError> {
+        self.next = None;
+        for line in self.lines.by_ref() {
+            let line = line.map_err(|e| io(&self.path, &e))?;
+            let damaged = |e: serde_json::Error| ExportError::Io(format!("{} is damaged: {e}", self.path.display()));
+            match serde_json::from_str(&line).map_err(damaged)? {
+                IndexLine { id: Some(id), value, keys, .. } => {
+                    if self.last_id.is_some_and(|last| id <= last) {
+                        return Err(ExportError::Io(format!("{} is damaged: ids out of order", self.path.display())));
+                    }
+                    self.last_id = Some(id);
+                    self.next = Some((id, value, keys));
+                    return Ok(());
+                }
+                IndexLine { key: Some(key), value, .. } => {
+                    self.others.insert(key, value);
+                }
+                IndexLine { .. } => {
+                    return Err(ExportError::Io(format!(
+                        "{} is damaged: a line with neither id nor key",
+                        self.path.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The previous line of user `id`, if it had one; the lines of users
+    /// before `id` (gone since) go to `gone`.
+    fn take(&mut self, id: Option<i64>, gone: &mut Vec<String>) -> Result<Option<(String, Vec<String>)>, ExportError> {
+        while let Some((next_id, _, _)) = &self.next {
+            if id.is_some_and(|id| *next_id > id) {
+                return Ok(None);
+            }
+            let matched = id == Some(*next_id);
+            let Some((_, value, keys)) = self.next.take() else { break };
+            self.advance()?;
+            if matched {
+                return Ok(Some((value, keys)));
+            }
+            gone.extend(keys);
+        }
+        Ok(None)
+    }
+}
+
 impl SnapshotWriter {
-    /// Creates `dir` (which must be missing or empty) and loads the index of
+    /// Creates `dir` (which must be missing or empty) and opens the index of
     /// `previous`, if any.
     pub fn create(dir: &Path, previous: Option<&Path>) -> Result<Self, ExportError> {
         if dir.exists() && fs::read_dir(dir).map_err(|e| io(dir, &e))?.next().is_some() {
             return Err(ExportError::Options(format!("{} is not empty; give a new directory", dir.display())));
         }
+        let previous = previous.map(Previous::open).transpose()?;
         fs::create_dir_all(dir.join("kv")).map_err(|e| io(dir, &e))?;
-        let (previous, previous_digest) = match previous {
-            Some(prev) => {
-                let manifest: Manifest = read_json(&prev.join("manifest.json"))?;
-                (read_index(&prev.join("index.jsonl"))?, Some(manifest.digest))
-            }
-            None => (HashMap::new(), None),
-        };
+        let index_path = dir.join("index.jsonl");
+        let index = BufWriter::new(File::create(&index_path).map_err(|e| io(&index_path, &e))?);
         Ok(SnapshotWriter {
             dir: dir.to_path_buf(),
             previous,
-            previous_digest,
-            index: Vec::new(),
+            index,
+            index_digest: Sha256::new(),
+            keys: 0,
+            last_id: None,
+            others: BTreeMap::new(),
+            put_keys: HashSet::new(),
+            gone: Vec::new(),
             part: None,
             files: Vec::new(),
             puts: 0,
         })
     }
 
-    /// Adds keys that share one value (a user's username and email keys);
-    /// writes each unless the previous snapshot has it unchanged.
-    pub fn put(&mut self, keys: &[&str], value: &str) -> Result<(), ExportError> {
-        // 128 bits of SHA-256 tell a changed value apart; the index stays small.
-        let digest = hex(Sha256::digest(value.as_bytes()).get(..16).unwrap_or_default());
+    /// Adds user `id` under its keys (its username's and, unless shared, its
+    /// email's); writes the keys the previous snapshot does not hold with
+    /// this value. Users come in ascending `id` order.
+    pub fn user(&mut self, id: i64, keys: &[&str], value: &KvValue) -> Result<(), ExportError> {
+        if self.last_id.is_some_and(|last| id <= last) {
+            return Err(ExportError::Database(format!(
+                "user {id} came after user {:?}: not in id order",
+                self.last_id
+            )));
+        }
+        self.last_id = Some(id);
+        let before = match &mut self.previous {
+            Some(previous) => previous.take(Some(id), &mut self.gone)?,
+            None => None,
+        };
+        // Escaped once, if written at all, however many keys it goes under.
+        let mut literal = None;
         for key in keys {
-            let unchanged = self.previous.remove(*key).is_some_and(|d| d == digest);
-            self.index.push(((*key).to_string(), digest.clone()));
-            if !unchanged {
-                self.write_entry(key, value)?;
+            let kept =
+                before.as_ref().is_some_and(|(digest, old)| *digest == value.digest && old.iter().any(|k| k == key));
+            if !kept {
+                let literal = match literal {
+                    Some(ref literal) => literal,
+                    None => literal.insert(value.literal()?),
+                };
+                self.write_entry(key, literal)?;
             }
         }
-        Ok(())
+        if let Some((_, old)) = before {
+            self.gone.extend(old.into_iter().filter(|k| !keys.contains(&k.as_str())));
+        }
+        let keys = keys.iter().map(|k| (*k).to_string()).collect();
+        self.index_line(&IndexLine { id: Some(id), key: None, value: value.digest.clone(), keys })
     }
 
-    fn write_entry(&mut self, key: &str, value: &str) -> Result<(), ExportError> {
+    /// Adds a key that is not a user's (a shared-email marker, the decoy).
+    pub fn other(&mut self, key: &str, value: KvValue) {
+        self.others.insert(key.to_string(), value);
+    }
+
+    fn index_line(&mut self, line: &IndexLine) -> Result<(), ExportError> {
+        let mut bytes = serde_json::to_vec(line).map_err(|e| ExportError::Io(e.to_string()))?;
+        bytes.push(b'\n');
+        self.index_digest.update(&bytes);
+        self.keys += if line.key.is_some() { 1 } else { line.keys.len() as u64 };
+        self.index.write_all(&bytes).map_err(|e| io(&self.dir.join("index.jsonl"), &e))
+    }
+
+    fn write_entry(&mut self, key: &str, literal: &str) -> Result<(), ExportError> {
         if self.part.as_ref().is_none_or(|(_, n)| *n >= ENTRIES_PER_FILE) {
             self.close_part()?;
             let path = format!("kv/put-{:05}.json", self.files.len());
             let file = File::create(self.dir.join(&path)).map_err(|e| io(&self.dir.join(&path), &e))?;
-            let mut out = BufWriter::new(file);
+            let mut out = BufWriter::with_capacity(1 << 20, file);
             out.write_all(b"[\n").map_err(|e| io(&self.dir, &e))?;
             self.files.push(FileEntry { path, entries: 0 });
             self.part = Some((out, 0));
         }
         if let Some((out, n)) = self.part.as_mut() {
-            if *n > 0 {
-                out.write_all(b",\n").map_err(|e| io(&self.dir, &e))?;
-            }
-            serde_json::to_writer(&mut *out, &KvPair { key, value }).map_err(|e| ExportError::Io(e.to_string()))?;
+            let dir = &self.dir;
+            let write = |out: &mut BufWriter<File>, bytes: &[u8]| out.write_all(bytes).map_err(|e| io(dir, &e));
+            write(out, if *n > 0 { b",\n{\"key\":" } else { b"{\"key\":" })?;
+            serde_json::to_writer(&mut *out, key).map_err(|e| ExportError::Io(e.to_string()))?;
+            write(out, b",\"value\":")?;
+            write(out, literal.as_bytes())?;
+            write(out, b"}")?;
             *n += 1;
         }
         self.puts += 1;
+        if self.previous.is_some() {
+            self.put_keys.insert(key.to_string());
+        }
         Ok(())
     }
 
@@ -144,53 +306,56 @@ impl SnapshotWriter {
         Ok(())
     }
 
-    /// Writes the deletes, the index and, last, the manifest.
+    /// Writes the other keys, the deletes, the rest of the index and, last,
+    /// the manifest.
     pub fn finish(mut self, users: u64) -> Result<Manifest, ExportError> {
+        let mut previous = self.previous.take();
+        let mut previous_others = BTreeMap::new();
+        if let Some(previous) = &mut previous {
+            previous.take(None, &mut self.gone)?;
+            previous_others = std::mem::take(&mut previous.others);
+        }
+        let others = std::mem::take(&mut self.others);
+        for (key, value) in &others {
+            if previous_others.remove(key).is_none_or(|digest| digest != value.digest) {
+                self.write_entry(key, &value.literal()?)?;
+            }
+            self.index_line(&IndexLine {
+                id: None,
+                key: Some(key.clone()),
+                value: value.digest.clone(),
+                keys: Vec::new(),
+            })?;
+        }
         self.close_part()?;
-        let mut deletes: Vec<String> = self.previous.drain().map(|(k, _)| k).collect();
+        self.index.flush().map_err(|e| io(&self.dir.join("index.jsonl"), &e))?;
+
+        // A key a user or marker left is deleted unless this snapshot puts it
+        // again (a username or email that moved to another user).
+        let mut deletes: Vec<String> = std::mem::take(&mut self.gone);
+        deletes.extend(previous_others.into_keys());
+        deletes.retain(|key| !self.put_keys.contains(key) && !others.contains_key(key));
         deletes.sort();
-        if self.previous_digest.is_some() {
+        deletes.dedup();
+        if previous.is_some() {
             let path = "kv/delete.json".to_string();
             write_json(&self.dir.join(&path), &deletes)?;
             self.files.push(FileEntry { path, entries: deletes.len() });
         }
-        self.index.sort();
-        let mut hasher = Sha256::new();
-        let index_path = self.dir.join("index.jsonl");
-        let mut out = BufWriter::new(File::create(&index_path).map_err(|e| io(&index_path, &e))?);
-        for pair in &self.index {
-            let mut line = serde_json::to_vec(pair).map_err(|e| ExportError::Io(e.to_string()))?;
-            line.push(b'\n');
-            hasher.update(&line);
-            out.write_all(&line).map_err(|e| io(&index_path, &e))?;
-        }
-        out.flush().map_err(|e| io(&index_path, &e))?;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
-            kind: if self.previous_digest.is_some() { "delta" } else { "full" }.into(),
+            kind: if previous.is_some() { "delta" } else { "full" }.into(),
             users,
-            keys: self.index.len() as u64,
+            keys: self.keys,
             puts: self.puts,
             deletes: deletes.len() as u64,
             files: self.files,
-            digest: hex(&hasher.finalize()),
-            previous_digest: self.previous_digest,
+            digest: hex(&self.index_digest.finalize()),
+            previous_digest: previous.map(|p| p.digest),
         };
         write_json(&self.dir.join("manifest.json"), &manifest)?;
         Ok(manifest)
     }
-}
-
-fn read_index(path: &Path) -> Result<HashMap<String, String>, ExportError> {
-    let file = File::open(path).map_err(|e| io(path, &e))?;
-    let mut index = HashMap::new();
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|e| io(path, &e))?;
-        let (key, digest): (String, String) =
-            serde_json::from_str(&line).map_err(|e| ExportError::Io(format!("{} is damaged: {e}", path.display())))?;
-        index.insert(key, digest);
-    }
-    Ok(index)
 }
 
 /// Every key-value pair of a full snapshot, checked against its manifest:
@@ -240,7 +405,11 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ExportErro
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for nibble in bytes.iter().flat_map(|b| [b >> 4, b & 15]) {
+        text.extend(char::from_digit(u32::from(nibble), 16));
+    }
+    text
 }
 
 fn io(path: &Path, e: &std::io::Error) -> ExportError {

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use common::{Quiet, fixture, read_snapshot};
 use djedge_export::{ExportOptions, Exported, UserTable, export};
 use djedge_snapshot::{DECOY_KEY, StoredValue, login_keys};
-use sqlx::{Connection as _, SqliteConnection};
 
 fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
     ExportOptions {
@@ -126,10 +125,10 @@ async fn a_custom_user_model_with_email_as_username() {
     assert!(exported.report.usernames_auth0_refuses.is_empty());
 }
 
-async fn execute(db: &Path, statements: &[&str]) {
-    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+fn execute(db: &Path, statements: &[&str]) {
+    let conn = rusqlite::Connection::open(db).unwrap();
     for sql in statements {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.unwrap();
+        conn.execute_batch(sql).unwrap();
     }
 }
 
@@ -152,8 +151,7 @@ async fn damaged_rows_are_reported_and_the_export_finishes() {
             "UPDATE auth_user SET date_joined = 'last tuesday' WHERE username = 'zoë'",
             "UPDATE auth_user SET username = CAST(X'FF' AS TEXT) WHERE username = 'pipe|user'",
         ],
-    )
-    .await;
+    );
     let exported = run(&options(&db, &dir.path().join("snap"), None)).await;
     let report = &exported.report;
     let unreadable: Vec<(i64, &str)> =
@@ -190,8 +188,7 @@ async fn a_resync_writes_exactly_what_changed() {
         "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
          VALUES ('md5$salt$0123456789abcdef0123456789abcdef', NULL, 0, 'newcomer', '', '', 'new@example.com', 0, 1, '2025-01-02 03:04:05')",
         "UPDATE auth_user SET email = 'pipe2@example.com' WHERE username = 'pipe|user'",
-    ])
-    .await;
+    ]);
     let second = run(&options(&db, &dir.path().join("v2"), Some(&dir.path().join("v1")))).await;
     let (puts, deletes) = read_snapshot(&dir.path().join("v2"));
     let put_keys: Vec<&str> = puts.keys().map(String::as_str).collect();
