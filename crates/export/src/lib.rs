@@ -134,27 +134,26 @@ const BATCH: usize = 512;
 
 /// A row, ready to write.
 enum Row {
-    User { record: Box<UserRecord>, username_key: String, email_key: Option<String>, value: KvValue },
+    User { record: Box<UserRecord>, username_key: String, email_key: Option<String>, json: String },
     Unreadable(Unreadable),
 }
 
-/// The reader's share of the work: the user's keys and KV value.
+/// The reader's share of the work: the user's keys and JSON.
 fn prepare(record: Result<UserRecord, Unreadable>) -> Result<Row, ExportError> {
     let record = match record {
         Ok(record) => record,
         Err(unreadable) => return Ok(Row::Unreadable(unreadable)),
     };
-    // StoredValue::User is untagged: the record's own JSON.
-    let value = KvValue::new(to_json(&record)?);
     Ok(Row::User {
         username_key: username_key(&record.username),
         email_key: email_key(&record.email),
+        // StoredValue::User is untagged: the record's own JSON.
+        json: to_json(&record)?,
         record: Box::new(record),
-        value,
     })
 }
 
-/// The writer's share: the report, the keys, the files.
+/// The writer's share: the report, the digests, the files.
 fn write_users(
     batches: &mpsc::Receiver<Vec<Row>>,
     mut writer: SnapshotWriter,
@@ -164,8 +163,8 @@ fn write_users(
     let mut report = Report::default();
     for row in batches.iter().flatten() {
         report.rows += 1;
-        let (record, username_key, email_key, value) = match row {
-            Row::User { record, username_key, email_key, value } => (record, username_key, email_key, value),
+        let (record, username_key, email_key, json) = match row {
+            Row::User { record, username_key, email_key, json } => (record, username_key, email_key, json),
             Row::Unreadable(Unreadable { id, reason }) => {
                 report.unreadable_rows.push(Entry { id, username: None, reason });
                 continue;
@@ -180,6 +179,7 @@ fn write_users(
             Some(_) => false,
             None => true,
         });
+        let value = KvValue::new(json);
         match &email_key {
             Some(email_key) => writer.user(record.id, &[&username_key, email_key], &value)?,
             None => writer.user(record.id, &[&username_key], &value)?,

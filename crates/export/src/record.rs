@@ -78,7 +78,16 @@ pub fn rfc3339(text: &str) -> Option<String> {
     let date = date_time.get(..10)?;
     let time = date_time.get(11..)?;
     let fraction = fraction.trim_end_matches('0');
-    Some(if fraction.is_empty() { format!("{date}T{time}Z") } else { format!("{date}T{time}.{fraction}Z") })
+    let mut out = String::with_capacity(28);
+    out.push_str(date);
+    out.push('T');
+    out.push_str(time);
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out.push('Z');
+    Some(out)
 }
 
 #[cfg(test)]

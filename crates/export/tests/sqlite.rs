@@ -212,12 +212,13 @@ async fn a_resync_writes_exactly_what_changed() {
     let Some(StoredValue::User(sam)) = lookup(&puts, "staff_sam") else { panic!("sam") };
     assert!(!sam.is_active);
 
-    // Loading the delta onto the first snapshot gives the second's full state.
+    // Loading the delta onto the first snapshot (puts, then deletes) gives
+    // the second's full state.
     let (mut state, _) = read_snapshot(&dir.path().join("v1"));
+    state.extend(puts);
     for key in &deletes {
         state.remove(key);
     }
-    state.extend(puts);
     let full = tempfile::tempdir().unwrap();
     run(&options(&db, &full.path().join("v2full"), None)).await;
     assert_eq!(state, read_snapshot(&full.path().join("v2full")).0);
@@ -236,4 +237,108 @@ async fn refuses_what_would_lose_data() {
     bad_table.table.table = "auth_user; DROP TABLE auth_user".into();
     let err = export(&bad_table, &mut Quiet).await.unwrap_err();
     assert!(err.to_string().contains("not a plain SQL table or column name"), "{err}");
+}
+
+/// One change a Django admin (or a user) can make between two syncs.
+#[derive(Clone, Debug)]
+enum Change {
+    /// Two users trade usernames: each key moves to the other user.
+    SwapUsernames(i64, i64),
+    /// A user takes another's email in upper case: the email becomes shared.
+    ShareEmail(i64, i64),
+    NewEmail(i64),
+    Deactivate(i64),
+    Delete(i64),
+    Insert,
+    JoinGroup(i64),
+    Rename(i64),
+}
+
+fn change() -> impl proptest::strategy::Strategy<Value = Change> {
+    use proptest::prelude::*;
+    let id = 1..=25_i64;
+    prop_oneof![
+        (id.clone(), id.clone()).prop_map(|(a, b)| Change::SwapUsernames(a, b)),
+        (id.clone(), id.clone()).prop_map(|(a, b)| Change::ShareEmail(a, b)),
+        id.clone().prop_map(Change::NewEmail),
+        id.clone().prop_map(Change::Deactivate),
+        id.clone().prop_map(Change::Delete),
+        Just(Change::Insert),
+        id.clone().prop_map(Change::JoinGroup),
+        id.prop_map(Change::Rename),
+    ]
+}
+
+fn apply(db: &Path, changes: &[Change]) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let username = |id: &i64| -> Option<String> {
+        conn.query_row("SELECT username FROM auth_user WHERE id = ?1", [id], |row| row.get(0)).ok()
+    };
+    for (n, change) in changes.iter().enumerate() {
+        let sql = match change {
+            Change::SwapUsernames(a, b) => {
+                let (Some(name_a), Some(name_b)) = (username(a), username(b)) else { continue };
+                let set = "UPDATE auth_user SET username = ?1 WHERE id = ?2";
+                conn.execute(set, rusqlite::params![format!("swap-{n}"), a]).unwrap();
+                conn.execute(set, rusqlite::params![name_a, b]).unwrap();
+                conn.execute(set, rusqlite::params![name_b, a]).unwrap();
+                continue;
+            }
+            Change::ShareEmail(a, b) => {
+                let email = format!("(SELECT upper(email) FROM auth_user WHERE id = {b})");
+                format!("UPDATE auth_user SET email = {email} WHERE id = {a} AND {email} IS NOT NULL")
+            }
+            Change::NewEmail(a) => format!("UPDATE auth_user SET email = 'new-{n}@example.com' WHERE id = {a}"),
+            Change::Deactivate(a) => format!("UPDATE auth_user SET is_active = 1 - is_active WHERE id = {a}"),
+            Change::Delete(a) => {
+                format!("DELETE FROM auth_user_groups WHERE user_id = {a}; DELETE FROM auth_user WHERE id = {a}")
+            }
+            Change::Insert => format!(
+                "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+                 VALUES ('md5$salt$0123456789abcdef0123456789abcdef', NULL, 0, 'new-{n}', '', '', 'Alice@Example.com', 0, 1, '2025-01-02 03:04:05')"
+            ),
+            Change::JoinGroup(a) => format!(
+                "INSERT INTO auth_user_groups (user_id, group_id) SELECT {a}, 2 WHERE EXISTS (SELECT 1 FROM auth_user WHERE id = {a})
+                 AND NOT EXISTS (SELECT 1 FROM auth_user_groups WHERE user_id = {a} AND group_id = 2)"
+            ),
+            Change::Rename(a) => format!("UPDATE auth_user SET first_name = first_name || '-{n}' WHERE id = {a}"),
+        };
+        conn.execute_batch(&sql).unwrap();
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 64, ..Default::default() })]
+
+    /// Whatever changed, a delta loaded onto the previous snapshot is the
+    /// full snapshot of the new database, and puts nothing already there.
+    #[test]
+    fn a_delta_loaded_onto_its_previous_snapshot_is_the_new_full_snapshot(
+        changes in proptest::collection::vec(change(), 1..8)
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let db = copy_fixture(dir.path());
+        let snap = |name: &str| dir.path().join(name);
+        runtime.block_on(run(&options(&db, &snap("v1"), None)));
+        apply(&db, &changes);
+        let delta = runtime.block_on(run(&options(&db, &snap("v2"), Some(&snap("v1")))));
+        let full = runtime.block_on(run(&options(&db, &snap("v2full"), None)));
+
+        let (mut state, _) = read_snapshot(&snap("v1"));
+        let before = state.clone();
+        let (puts, deletes) = read_snapshot(&snap("v2"));
+        for (key, value) in &puts {
+            proptest::prop_assert_ne!(before.get(key), Some(value), "{} put unchanged", key);
+        }
+        // In the manifest's order, as the README loads it: puts, then deletes.
+        state.extend(puts);
+        for key in &deletes {
+            proptest::prop_assert!(before.contains_key(key), "{} deleted but never there", key);
+            state.remove(key);
+        }
+        proptest::prop_assert_eq!(state, read_snapshot(&snap("v2full")).0);
+        proptest::prop_assert_eq!(delta.manifest.digest, full.manifest.digest);
+        proptest::prop_assert_eq!(delta.manifest.keys, full.manifest.keys);
+    }
 }

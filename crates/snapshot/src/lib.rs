@@ -100,7 +100,10 @@ pub fn login_keys(login: &str) -> (String, Option<String>) {
 
 fn key(prefix: &str, part: &str) -> String {
     if prefix.len() + part.len() <= MAX_KEY_BYTES {
-        format!("{prefix}{part}")
+        let mut key = String::with_capacity(prefix.len() + part.len());
+        key.push_str(prefix);
+        key.push_str(part);
+        key
     } else {
         let digest = Sha256::digest(part.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
