@@ -27,7 +27,7 @@ pub enum Command {
     /// DIR/manifest.json and DIR/report.json, and prints the report's summary.
     /// With --previous, writes only what changed since that snapshot, plus
     /// DIR/kv/delete.json (for `wrangler kv bulk delete`).
-    Export(ExportArgs),
+    Export(Box<ExportArgs>),
     /// Serve the HTTP API (the Worker's) natively, from a snapshot.
     ///
     /// The bearer token comes from the environment variable DJEDGE_API_TOKEN.
@@ -159,7 +159,25 @@ pub struct ExportArgs {
     /// The email column.
     #[arg(long, default_value = "email")]
     pub email_column: String,
-    /// The user-group link table.
+    /// The first-name column; "" when the model has none (names are then empty).
+    #[arg(long, default_value = "first_name", value_name = "COLUMN")]
+    pub first_name_column: String,
+    /// The last-name column; "" when the model has none.
+    #[arg(long, default_value = "last_name", value_name = "COLUMN")]
+    pub last_name_column: String,
+    /// The is_active column; "" when the model has none (everyone is active).
+    #[arg(long, default_value = "is_active", value_name = "COLUMN")]
+    pub is_active_column: String,
+    /// The is_staff column; "" when the model has none (nobody is staff).
+    #[arg(long, default_value = "is_staff", value_name = "COLUMN")]
+    pub is_staff_column: String,
+    /// The is_superuser column; "" when the model has none.
+    #[arg(long, default_value = "is_superuser", value_name = "COLUMN")]
+    pub is_superuser_column: String,
+    /// The date_joined column (or the model's creation time).
+    #[arg(long, default_value = "date_joined", value_name = "COLUMN")]
+    pub date_joined_column: String,
+    /// The user-group link table; "" when the model has no groups.
     #[arg(long, default_value = "auth_user_groups")]
     pub groups_table: String,
     /// Its column naming the user.
@@ -179,12 +197,23 @@ impl ExportArgs {
                 table: self.table.clone(),
                 username_column: self.username_column.clone(),
                 email_column: self.email_column.clone(),
-                groups_table: self.groups_table.clone(),
+                first_name_column: optional(&self.first_name_column),
+                last_name_column: optional(&self.last_name_column),
+                is_active_column: optional(&self.is_active_column),
+                is_staff_column: optional(&self.is_staff_column),
+                is_superuser_column: optional(&self.is_superuser_column),
+                date_joined_column: self.date_joined_column.clone(),
+                groups_table: optional(&self.groups_table),
                 groups_user_column: self.groups_user_column.clone(),
             },
             limits: self.limits.to_limits(),
         }
     }
+}
+
+/// A column or table the model may not have: "" for none.
+fn optional(name: &str) -> Option<String> {
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 #[derive(Args, Debug)]

@@ -17,6 +17,9 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use crate::ExportError;
 
 /// Where the users live: table and column names, with Django's defaults.
+/// A column a custom user model does not have is `None`: its names are then
+/// empty, its `is_active` true, its `is_staff` and `is_superuser` false, and
+/// without a groups table nobody is in a group.
 #[derive(Clone, Debug)]
 pub struct UserTable {
     /// The user table (`auth_user`).
@@ -25,8 +28,20 @@ pub struct UserTable {
     pub username_column: String,
     /// The email column (`email`).
     pub email_column: String,
+    /// `first_name`.
+    pub first_name_column: Option<String>,
+    /// `last_name`.
+    pub last_name_column: Option<String>,
+    /// `is_active`.
+    pub is_active_column: Option<String>,
+    /// `is_staff`.
+    pub is_staff_column: Option<String>,
+    /// `is_superuser`.
+    pub is_superuser_column: Option<String>,
+    /// `date_joined`.
+    pub date_joined_column: String,
     /// The user-group link table (`auth_user_groups`).
-    pub groups_table: String,
+    pub groups_table: Option<String>,
     /// Its column naming the user (`user_id`).
     pub groups_user_column: String,
 }
@@ -37,9 +52,34 @@ impl Default for UserTable {
             table: "auth_user".into(),
             username_column: "username".into(),
             email_column: "email".into(),
-            groups_table: "auth_user_groups".into(),
+            first_name_column: Some("first_name".into()),
+            last_name_column: Some("last_name".into()),
+            is_active_column: Some("is_active".into()),
+            is_staff_column: Some("is_staff".into()),
+            is_superuser_column: Some("is_superuser".into()),
+            date_joined_column: "date_joined".into(),
+            groups_table: Some("auth_user_groups".into()),
             groups_user_column: "user_id".into(),
         }
+    }
+}
+
+impl UserTable {
+    fn names(&self) -> impl Iterator<Item = &String> {
+        [&self.table, &self.username_column, &self.email_column, &self.date_joined_column, &self.groups_user_column]
+            .into_iter()
+            .chain(
+                [
+                    &self.first_name_column,
+                    &self.last_name_column,
+                    &self.is_active_column,
+                    &self.is_staff_column,
+                    &self.is_superuser_column,
+                    &self.groups_table,
+                ]
+                .into_iter()
+                .flatten(),
+            )
     }
 }
 
@@ -117,9 +157,7 @@ impl Source {
     /// Opens `url` (`sqlite:///abs/path`, `sqlite://rel/path`,
     /// `postgres://…`, `mysql://…`); SQLite files are opened read-only.
     pub async fn open(url: &str, table: UserTable) -> Result<Self, ExportError> {
-        for name in
-            [&table.table, &table.username_column, &table.email_column, &table.groups_table, &table.groups_user_column]
-        {
+        for name in table.names() {
             check_identifier(name)?;
         }
         let connect_error = |e: sqlx::Error| ExportError::Database(format!("could not connect: {e}"));
@@ -156,13 +194,14 @@ impl Source {
 
     /// Group names by user id.
     pub async fn groups(&self) -> Result<HashMap<i64, Vec<String>>, ExportError> {
+        let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
+        let Some(groups_table) = &self.table.groups_table else { return Ok(groups) };
         let sql = format!(
             "SELECT {}, {} FROM {} ug JOIN auth_group g ON g.id = ug.group_id",
             self.int(&format!("ug.{}", self.quote(&self.table.groups_user_column))),
             self.bytes("g.name"),
-            self.quote(&self.table.groups_table),
+            self.quote(groups_table),
         );
-        let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
         for_each_row!(self, sql, |row| if let (Some(id), Some(name)) = (row.int(0), row.bytes(1)) {
             groups.entry(id).or_default().push(String::from_utf8_lossy(name).into_owned());
         });
@@ -195,20 +234,25 @@ impl Source {
         mut each: impl FnMut(&RawUser<'_>) -> Result<(), ExportError>,
     ) -> Result<(), ExportError> {
         let q = |c: &str| self.quote(c);
+        let text = |column: &Option<String>| column.as_deref().map_or_else(|| self.bytes("''"), |c| self.bytes(&q(c)));
+        let flag = |column: &Option<String>, absent: u8| {
+            column.as_deref().map_or_else(|| self.int(&absent.to_string()), |c| self.boolean(&q(c)))
+        };
+        let t = &self.table;
         let sql = format!(
             "SELECT {id}, {username}, {email}, {first}, {last}, {password}, {active}, {staff}, {superuser}, {joined}, {login} FROM {table} u ORDER BY u.id",
             id = self.int("id"),
-            username = self.bytes(&q(&self.table.username_column)),
-            email = self.bytes(&q(&self.table.email_column)),
-            first = self.bytes("first_name"),
-            last = self.bytes("last_name"),
+            username = self.bytes(&q(&t.username_column)),
+            email = self.bytes(&q(&t.email_column)),
+            first = text(&t.first_name_column),
+            last = text(&t.last_name_column),
             password = self.bytes("password"),
-            active = self.boolean("is_active"),
-            staff = self.boolean("is_staff"),
-            superuser = self.boolean("is_superuser"),
-            joined = self.timestamp("date_joined"),
+            active = flag(&t.is_active_column, 1),
+            staff = flag(&t.is_staff_column, 0),
+            superuser = flag(&t.is_superuser_column, 0),
+            joined = self.timestamp(&q(&t.date_joined_column)),
             login = self.timestamp("last_login"),
-            table = q(&self.table.table),
+            table = q(&t.table),
         );
         for_each_row!(self, sql, |row| each(&raw_user(row))?);
         Ok(())
@@ -315,8 +359,13 @@ fn raw_user(row: &impl Columns) -> RawUser<'_> {
 
 fn open_sqlite(path: &std::path::Path) -> Result<rusqlite::Connection, ExportError> {
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    rusqlite::Connection::open_with_flags(path, flags)
-        .map_err(|e| ExportError::Database(format!("could not open {}: {e}", path.display())))
+    let conn = rusqlite::Connection::open_with_flags(path, flags)
+        .map_err(|e| ExportError::Database(format!("could not open {}: {e}", path.display())))?;
+    // SQLite reads a quoted name that is no column as a string literal: a
+    // misspelt --email-column would give every user that text as an email.
+    // With this off, it is the error it should be.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML, false).map_err(sqlite_error)?;
+    Ok(conn)
 }
 
 fn sqlite_error(e: rusqlite::Error) -> ExportError {

@@ -101,9 +101,9 @@ async fn a_custom_user_model_with_email_as_username() {
     opts.table = UserTable {
         table: "customuser_emailuser".into(),
         username_column: "email".into(),
-        email_column: "email".into(),
-        groups_table: "customuser_emailuser_groups".into(),
+        groups_table: Some("customuser_emailuser_groups".into()),
         groups_user_column: "emailuser_id".into(),
+        ..UserTable::default()
     };
     let exported = run(&opts).await;
     let (kv, _) = read_snapshot(&out.path().join("snap"));
@@ -123,6 +123,44 @@ async fn a_custom_user_model_with_email_as_username() {
     assert!(matches!(lookup(&kv, "SHARED@example.com"), Some(StoredValue::AmbiguousEmail { .. })));
     assert_eq!(exported.report.users, 24);
     assert!(exported.report.usernames_auth0_refuses.is_empty());
+}
+
+#[tokio::test]
+async fn a_custom_user_model_without_names_flags_or_groups() {
+    // A model on AbstractBaseUser alone: the Django-made users, reshaped.
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_fixture(dir.path());
+    execute(
+        &db,
+        &["CREATE TABLE accounts_member AS
+        SELECT id, password, last_login, username AS handle, email, date_joined AS created FROM auth_user"],
+    );
+    let mut opts = options(&db, &dir.path().join("snap"), None);
+    opts.table = UserTable {
+        table: "accounts_member".into(),
+        username_column: "handle".into(),
+        first_name_column: None,
+        last_name_column: None,
+        is_active_column: None,
+        is_staff_column: None,
+        is_superuser_column: None,
+        date_joined_column: "created".into(),
+        groups_table: None,
+        ..UserTable::default()
+    };
+    let exported = run(&opts).await;
+    assert_eq!((exported.report.users, exported.report.active), (25, 25));
+    let (kv, _) = read_snapshot(&dir.path().join("snap"));
+    let Some(StoredValue::User(rita)) = lookup(&kv, "root_rita") else { panic!("rita") };
+    assert_eq!((rita.first_name.as_str(), rita.is_staff, rita.is_superuser), ("", false, false));
+    assert!(rita.groups.is_empty() && rita.is_active);
+    let Some(StoredValue::User(alice)) = lookup(&kv, "alice@example.com") else { panic!("alice") };
+    assert_eq!(alice.date_joined, "2019-05-12T08:30:15.123456Z");
+    let mut wrong = opts.clone();
+    wrong.out = dir.path().join("wrong");
+    wrong.table.is_staff_column = Some("is_staff".into());
+    let err = export(&wrong, &mut Quiet).await.unwrap_err();
+    assert!(err.to_string().contains("is_staff"), "{err}");
 }
 
 fn execute(db: &Path, statements: &[&str]) {
