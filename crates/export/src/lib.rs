@@ -3,10 +3,11 @@
 //! cleanly.
 //!
 //! Two streaming passes over the user table: the emails first (to know which
-//! are shared, case-insensitively), then the full rows. The second pass runs
-//! on two threads: this one reads rows and turns each into its KV value,
-//! the other counts it in the report and writes it. Memory holds the groups
-//! and the digests of the emails, not the users.
+//! are shared, case-insensitively), then the full rows in primary-key order.
+//! The second pass runs on two threads: this one reads each row and turns it
+//! into its record and JSON; the other counts it in the report, digests it
+//! and writes it. Memory holds the groups and 16 bytes per email, not the
+//! users.
 
 mod record;
 mod report;

@@ -175,8 +175,8 @@ impl Previous {
         Ok(())
     }
 
-    /// The previous line of user `id`, if it had one; the lines of users
-    /// before `id` (gone since) go to `gone`.
+    /// The previous line of user `id`, if it had one; the keys of users
+    /// before `id` (gone since) go to `gone`. `None` takes every user left.
     fn take(&mut self, id: Option<i64>, gone: &mut Vec<String>) -> Result<Option<(String, Vec<String>)>, ExportError> {
         while let Some((next_id, _, _)) = &self.next {
             if id.is_some_and(|id| *next_id > id) {
