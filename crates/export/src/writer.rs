@@ -18,6 +18,7 @@ use std::fs::{self, File};
 use std::io::{BufRead as _, BufReader, BufWriter, Lines, Write as _};
 use std::path::{Path, PathBuf};
 
+use djedge_snapshot::hex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -402,14 +403,6 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ExportErro
     let mut text = serde_json::to_string_pretty(value).map_err(|e| ExportError::Io(e.to_string()))?;
     text.push('\n');
     fs::write(path, text).map_err(|e| io(path, &e))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for nibble in bytes.iter().flat_map(|b| [b >> 4, b & 15]) {
-        text.extend(char::from_digit(u32::from(nibble), 16));
-    }
-    text
 }
 
 fn io(path: &Path, e: &std::io::Error) -> ExportError {

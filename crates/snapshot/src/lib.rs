@@ -105,10 +105,17 @@ fn key(prefix: &str, part: &str) -> String {
         key.push_str(part);
         key
     } else {
-        let digest = Sha256::digest(part.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{prefix}#{hex}")
+        format!("{prefix}#{}", hex(&Sha256::digest(part.as_bytes())))
     }
+}
+
+/// Lowercase hex, as keys and snapshot digests are written.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for nibble in bytes.iter().flat_map(|b| [b >> 4, b & 15]) {
+        text.extend(char::from_digit(u32::from(nibble), 16));
+    }
+    text
 }
 
 #[cfg(test)]
