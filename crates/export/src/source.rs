@@ -149,7 +149,6 @@ macro_rules! for_each_row {
 /// An open Django database.
 pub struct Source {
     pool: Pool,
-    dialect: Dialect,
     table: UserTable,
 }
 
@@ -170,17 +169,25 @@ impl Source {
                 return Err(ExportError::Database(format!("there is no SQLite database at {}", path.display())));
             }
             open_sqlite(&path)?;
-            return Ok(Source { pool: Pool::Sqlite(path), dialect: Dialect::Sqlite, table });
+            return Ok(Source { pool: Pool::Sqlite(path), table });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new().max_connections(1).connect(url).await.map_err(connect_error)?;
-            Ok(Source { pool: Pool::Postgres(pool), dialect: Dialect::Postgres, table })
+            Ok(Source { pool: Pool::Postgres(pool), table })
         } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             let url = url.replacen("mariadb://", "mysql://", 1);
             let pool = MySqlPoolOptions::new().max_connections(1).connect(&url).await.map_err(connect_error)?;
-            Ok(Source { pool: Pool::MySql(pool), dialect: Dialect::MySql, table })
+            Ok(Source { pool: Pool::MySql(pool), table })
         } else {
             Err(ExportError::Database("the database URL must start with sqlite://, postgres:// or mysql://".into()))
+        }
+    }
+
+    fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::MySql(_) => Dialect::MySql,
         }
     }
 
@@ -259,14 +266,14 @@ impl Source {
     }
 
     fn quote(&self, identifier: &str) -> String {
-        match self.dialect {
+        match self.dialect() {
             Dialect::MySql => format!("`{identifier}`"),
             Dialect::Sqlite | Dialect::Postgres => format!("\"{identifier}\""),
         }
     }
 
     fn bytes(&self, expr: &str) -> String {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Sqlite => format!("CAST({expr} AS BLOB)"),
             // Text arrives as its UTF-8 bytes (see `Columns`); `convert_to`
             // looked the encoding up by name for every value, a fifth of the
@@ -277,7 +284,7 @@ impl Source {
     }
 
     fn int(&self, expr: &str) -> String {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Postgres => format!("CAST({expr} AS BIGINT)"),
             Dialect::Sqlite => format!("CAST({expr} AS INTEGER)"),
             Dialect::MySql => format!("CAST({expr} AS SIGNED)"),
@@ -286,7 +293,7 @@ impl Source {
 
     /// A Django BooleanField as 0 or 1 (NULL stays NULL).
     fn boolean(&self, column: &str) -> String {
-        match self.dialect {
+        match self.dialect() {
             // PostgreSQL's boolean casts to integer, not straight to bigint.
             Dialect::Postgres => format!("CAST(CAST({column} AS INTEGER) AS BIGINT)"),
             Dialect::Sqlite | Dialect::MySql => self.int(column),
@@ -296,7 +303,7 @@ impl Source {
     /// A timestamp as `YYYY-MM-DD HH:MM:SS[.ffffff]` text in UTC (Django
     /// stores UTC when `USE_TZ` is on), as bytes.
     fn timestamp(&self, column: &str) -> String {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Sqlite => self.bytes(column),
             Dialect::Postgres => {
                 self.bytes(&format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"))
