@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { getUser, login, targets } from './support.mjs';
 const djedge = fileURLToPath(new URL('../../target/release/djedge', import.meta.url));
 const snapshot = process.env.DJEDGE_SNAPSHOT;
 
-test('users who logged in through the Worker are left out of the import files', async () => {
+test('users who logged in through the Worker are left out of the import files', async (t) => {
   const { json: sam } = await login(targets.worker, 'staff_sam', 'pw-staff');
   const id = sam.app_metadata.django.id;
   let lines = [];
@@ -26,6 +26,7 @@ test('users who logged in through the Worker are left out of the import files', 
   assert.ok(record, `no record for ${id}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'djedge-bulk-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const migrations = join(dir, 'migrations.jsonl');
   writeFileSync(migrations, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   execFileSync(djedge, ['import-files', '--snapshot', snapshot, '--out', join(dir, 'import'), '--migrations', migrations]);
