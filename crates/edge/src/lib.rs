@@ -12,7 +12,10 @@
 //!   against the snapshot's decoy, a field of its most common cost;
 //! - hash parameters are capped before any work ([`djhash::Limits`]);
 //! - no password, hash or token reaches [`Outcome::event`], the one thing
-//!   adapters log.
+//!   adapters log;
+//! - a migrations cursor reaches the store only if this deployment gave it
+//!   (it carries an HMAC under the token): anything else is a 400, not a
+//!   store error.
 
 mod memory;
 mod platform;
@@ -23,6 +26,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use djedge_snapshot::{DECOY_KEY, StoredValue, login_keys};
 use djhash::{Algorithm, DjangoHash, Verifier};
+use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
@@ -227,8 +231,33 @@ impl<'a, P: Platform> Edge<'a, P> {
 
     async fn migrations(&self, body: &[u8]) -> Result<Outcome, Outcome> {
         let MigrationsBody { cursor } = parse_body(body)?;
-        let page = self.platform.migrations(cursor.as_deref()).await.map_err(unavailable)?;
+        let from = match cursor.as_deref() {
+            None => None,
+            Some(sealed) => {
+                Some(self.unseal_cursor(sealed).ok_or_else(|| bad_request("the cursor is not one this edge gave"))?)
+            }
+        };
+        let mut page = self.platform.migrations(from).await.map_err(unavailable)?;
+        if let Some(cursor) = page.cursor.take() {
+            page.cursor = Some(format!("{}.{cursor}", self.cursor_tag(&cursor).ok_or_else(internal)?));
+        }
         Ok(reply(200, serde_json::to_string(&page).map_err(|_| internal())?, "migrations"))
+    }
+
+    /// A store's cursor is opaque, and a store refusing a made-up one looks
+    /// like an outage; so the core hands out `tag.cursor` and takes back only
+    /// what it tagged.
+    fn unseal_cursor<'c>(&self, sealed: &'c str) -> Option<&'c str> {
+        let (tag, cursor) = sealed.split_once('.')?;
+        bool::from(tag.as_bytes().ct_eq(self.cursor_tag(cursor)?.as_bytes())).then_some(cursor)
+    }
+
+    /// 128 bits of HMAC-SHA-256 of `cursor`, keyed by the token's digest
+    /// (`None` without a token, when nothing gets this far).
+    fn cursor_tag(&self, cursor: &str) -> Option<String> {
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.config.token_digest?).ok()?;
+        mac.update(cursor.as_bytes());
+        Some(djedge_snapshot::hex(mac.finalize().into_bytes().get(..16)?))
     }
 
     /// The record for what a person typed: a username exactly, else an email.

@@ -89,7 +89,9 @@ impl Store for TestPlatform {
         async move { if down { Err(StoreError("down".into())) } else { value.await } }
     }
     fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>> {
-        self.store.migrations(cursor)
+        let down = self.store_down.get();
+        let page = self.store.migrations(cursor);
+        async move { if down { Err(StoreError("down".into())) } else { page.await } }
     }
 }
 
@@ -341,4 +343,39 @@ fn migration_records_page_through() {
     }
     assert_eq!(seen.len(), 2500);
     assert_eq!(seen[6], (7, "t7".to_string()), "the first record stands");
+}
+
+#[test]
+fn a_cursor_the_edge_did_not_give_is_a_400_and_never_reaches_the_store() {
+    let f = Fixture::new(Offload::Computes);
+    for id in 1..=1500 {
+        f.platform.store.record(&Migration { id, at: format!("t{id}") });
+    }
+    let (_, body) = f.post("/v1/migrations", serde_json::json!({}));
+    let given = json(&body)["cursor"].as_str().unwrap().to_string();
+    let (tag, inner) = given.split_once('.').unwrap();
+    assert_eq!(inner, "1000", "the memory store's own cursor, behind the tag");
+    let forged_tag = format!("{}{}", if tag.starts_with('0') { '1' } else { '0' }, &tag[1..]);
+    // The store is down: only a cursor that got past the core would say so.
+    f.platform.store_down.set(true);
+    for cursor in ["1000", "", ".", "x.1000", &format!("{tag}.999"), &format!("{forged_tag}.1000")] {
+        let (status, body) = f.post("/v1/migrations", serde_json::json!({ "cursor": cursor }));
+        assert_eq!(status, 400, "{cursor:?}: {body}");
+        assert_eq!(json(&body)["error"], "bad_request");
+    }
+    assert_eq!(
+        f.post("/v1/migrations", serde_json::json!({ "cursor": given })).0,
+        503,
+        "a good cursor reaches the store"
+    );
+    f.platform.store_down.set(false);
+    let (status, body) = f.post("/v1/migrations", serde_json::json!({ "cursor": given }));
+    assert_eq!((status, json(&body)["migrations"][0]["id"].as_i64()), (200, Some(1001)));
+
+    // A deployment with another token does not take this one's cursor.
+    let mut other = Fixture::new(Offload::Computes);
+    other.config = Config::new("another token");
+    let body = serde_json::json!({ "cursor": given }).to_string();
+    let outcome = other.call("POST", "/v1/migrations", Some("Bearer another token"), &body);
+    assert_eq!(outcome.response.status, 400);
 }
