@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts a private MariaDB (Debian's packages; installed if missing) on
-# 127.0.0.1:33069 with a new, empty utf8mb4 database djedge_test (dropped
-# and made again on every call), and prints its URL.
+# 127.0.0.1:33069 with a new, empty utf8mb4 database (djedge_test, or the
+# name given; dropped and made again on every call), and prints its URL.
 set -euo pipefail
 port=33069
 data=${DJEDGE_MARIADB_DATA:-/tmp/djedge-mariadb}
 socket=/tmp/djedge-mariadb.sock
-url="mysql://djedge:djedge@127.0.0.1:$port/djedge_test"
+db=${1:-djedge_test}
+[[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "mariadb: $db is not a plain database name" >&2; exit 2; }
+url="mysql://djedge:djedge@127.0.0.1:$port/$db"
 
 if ! command -v mariadbd >/dev/null; then
   echo "mariadb: installing Debian's mariadb-server" >&2
@@ -26,9 +28,9 @@ if ! mariadb-admin --socket="$socket" -uroot ping >/dev/null 2>&1; then
     sleep 1
   done
 fi
-mariadb --socket="$socket" -uroot <<'SQL'
-DROP DATABASE IF EXISTS djedge_test;
-CREATE DATABASE djedge_test CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+mariadb --socket="$socket" -uroot <<SQL
+DROP DATABASE IF EXISTS $db;
+CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'djedge'@'%' IDENTIFIED BY 'djedge';
 CREATE USER IF NOT EXISTS 'djedge'@'localhost' IDENTIFIED BY 'djedge';
 CREATE USER IF NOT EXISTS 'djedge'@'127.0.0.1' IDENTIFIED BY 'djedge';

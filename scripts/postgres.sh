@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL (Debian's packages; installed if missing) on
-# 127.0.0.1:54329 with a new, empty database djedge_test (dropped and made
-# again on every call, so ids and schema never carry over), and prints its URL.
+# 127.0.0.1:54329 with a new, empty database (djedge_test, or the name
+# given; dropped and made again on every call, so ids and schema never carry
+# over), and prints its URL.
 set -euo pipefail
 port=54329
 data=${DJEDGE_PG_DATA:-/tmp/djedge-postgres}
-url="postgres://djedge:djedge@127.0.0.1:$port/djedge_test"
+db=${1:-djedge_test}
+[[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "postgres: $db is not a plain database name" >&2; exit 2; }
+url="postgres://djedge:djedge@127.0.0.1:$port/$db"
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; then
@@ -26,6 +29,6 @@ fi
 psql_admin() { psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = 'djedge'" | grep -q 1 \
   || psql_admin -c "CREATE ROLE djedge LOGIN SUPERUSER PASSWORD 'djedge'"
-psql_admin -c "DROP DATABASE IF EXISTS djedge_test WITH (FORCE)"
-psql_admin -c "CREATE DATABASE djedge_test OWNER djedge"
+psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+psql_admin -c "CREATE DATABASE $db OWNER djedge"
 echo "$url"

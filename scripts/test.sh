@@ -11,18 +11,20 @@ export CARGO_INCREMENTAL=0
 df -h . | sed 's/^/test: disk /' >&2
 scripts/setup.sh
 
-# A real PostgreSQL and a real MariaDB (Debian's packages), each loaded by
-# real Django, for the exporter's tests.
+# A real PostgreSQL and a real MariaDB (Debian's packages), each holding
+# two databases loaded by real Django, for the exporter's tests: Django's
+# own auth_user, and the custom model (email as username, UUID key).
 python=$(scripts/django_venv.sh 5.2)
-export DJEDGE_TEST_POSTGRES_URL DJEDGE_TEST_MARIADB_URL
-DJEDGE_TEST_POSTGRES_URL=$(scripts/postgres.sh)
-DJEDGE_TEST_MARIADB_URL=$(scripts/mariadb.sh)
-export DJEDGE_TEST_POSTGRES_PASSWORDS="$PWD/target/postgres-django-5.2.passwords.json"
-export DJEDGE_TEST_MARIADB_PASSWORDS="$PWD/target/mariadb-django-5.2.passwords.json"
-"$python" tests/django_site/make_db.py --model default \
-  --database "$DJEDGE_TEST_POSTGRES_URL" --passwords "$DJEDGE_TEST_POSTGRES_PASSWORDS"
-"$python" tests/django_site/make_db.py --model default \
-  --database "$DJEDGE_TEST_MARIADB_URL" --passwords "$DJEDGE_TEST_MARIADB_PASSWORDS"
+for server in postgres mariadb; do
+  for model in default custom; do
+    name=DJEDGE_TEST_${server^^}
+    [ "$model" = default ] || name=${name}_CUSTOM
+    url=$(scripts/$server.sh "djedge_$model")
+    passwords="$PWD/target/$server-$model-django-5.2.passwords.json"
+    "$python" tests/django_site/make_db.py --model "$model" --database "$url" --passwords "$passwords"
+    export "${name}_URL=$url" "${name}_PASSWORDS=$passwords"
+  done
+done
 
 cargo test --workspace
 cargo test -p djhash --target wasm32-unknown-unknown --test django_vectors --test malformed

@@ -24,6 +24,7 @@ function required(name) {
 export const spec = JSON.parse(readFileSync(`${root}openapi.json`, 'utf8'));
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 ajv.addSchema(spec, 'openapi');
 const pointer = (s) => s.replaceAll('~', '~0').replaceAll('/', '~1');
 

@@ -13,7 +13,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 
 use djedge_edge::{Migration, Profile};
-use djedge_snapshot::{UserRecord, email_key};
+use djedge_snapshot::{UserId, UserRecord, email_key};
 use serde::Serialize;
 
 pub use convert::{CustomPasswordHash, Encoded, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, custom_password_hash};
@@ -78,7 +78,7 @@ impl Snapshot {
 ///
 /// # Errors
 /// When the file cannot be read or a line is not such a record.
-pub fn read_migrations(path: &Path) -> Result<HashMap<i64, String>, String> {
+pub fn read_migrations(path: &Path) -> Result<HashMap<UserId, String>, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut migrated = HashMap::new();
     for (n, line) in BufReader::new(file).lines().enumerate() {
@@ -97,7 +97,7 @@ pub fn read_migrations(path: &Path) -> Result<HashMap<i64, String>, String> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The Django primary key.
-    pub id: i64,
+    pub id: UserId,
     /// The username.
     pub username: String,
     /// Why.
@@ -169,7 +169,7 @@ struct ImportUser<'a> {
 /// When the directory cannot be written or a single user exceeds the limit.
 pub fn write_import_files(
     snapshot: &Snapshot,
-    migrated: &HashMap<i64, String>,
+    migrated: &HashMap<UserId, String>,
     options: &ImportOptions,
 ) -> Result<ImportReport, String> {
     let out = &options.out;
@@ -311,7 +311,7 @@ pub const LAST_LOGIN_BUCKETS: [(&str, i64); 5] = [
 /// When a user's `last_login` is not RFC 3339.
 pub fn progress(
     snapshot: &Snapshot,
-    migrated: &HashMap<i64, String>,
+    migrated: &HashMap<UserId, String>,
     now: time::OffsetDateTime,
 ) -> Result<MigrationProgress, String> {
     let mut progress = MigrationProgress::default();

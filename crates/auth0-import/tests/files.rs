@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};
-use djedge_snapshot::{StoredValue, UserRecord, email_key, username_key};
+use djedge_snapshot::{StoredValue, UserId, UserRecord, email_key, username_key};
 
 // Django-made fields (tests/vectors), one per format.
 const HASHES: [&str; 6] = [
@@ -24,9 +24,17 @@ const HASHES: [&str; 6] = [
     "!unusable",
 ];
 
+/// The integer key these tests give every user.
+fn int(id: UserId) -> i64 {
+    match id {
+        UserId::Integer(id) => id,
+        UserId::Uuid(_) => unreachable!("these tests use integer keys"),
+    }
+}
+
 fn user(id: i64) -> UserRecord {
     UserRecord {
-        id,
+        id: UserId::Integer(id),
         username: format!("user{id}"),
         // Every 1000th has no email; users 7 and 8 share one.
         email: match id {
@@ -61,7 +69,8 @@ fn snapshot(n: i64) -> (Snapshot, Vec<UserRecord>) {
             values.insert(key, json);
         }
     }
-    let shared = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![7, 8] };
+    let shared =
+        StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![UserId::Integer(7), UserId::Integer(8)] };
     values.insert(email_key("shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
     (Snapshot::from_values(values).unwrap(), users)
 }
@@ -69,8 +78,10 @@ fn snapshot(n: i64) -> (Snapshot, Vec<UserRecord>) {
 #[test]
 fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     let (snapshot, users) = snapshot(100_000);
-    let migrated: HashMap<i64, String> =
-        (1..=100_000).filter(|id| id % 97 == 0).map(|id| (id, "2026-01-01T00:00:00.000Z".into())).collect();
+    let migrated: HashMap<UserId, String> = (1..=100_000)
+        .filter(|id| id % 97 == 0)
+        .map(|id| (UserId::Integer(id), "2026-01-01T00:00:00.000Z".into()))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let options = ImportOptions {
         out: dir.path().join("import"),
@@ -83,7 +94,7 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     // Who should be in, computed here.
     let expected: HashSet<String> = users
         .iter()
-        .filter(|u| !migrated.contains_key(&u.id) && !u.email.is_empty() && ![7, 8].contains(&u.id))
+        .filter(|u| !migrated.contains_key(&u.id) && !u.email.is_empty() && ![7, 8].contains(&int(u.id)))
         .filter(|u| !u.password.starts_with("bcrypt_sha256"))
         .map(|u| format!("django_{}", u.id))
         .collect();
@@ -123,14 +134,14 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     assert!(by_id["django_5"].get("custom_password_hash").is_none(), "user 5 has the unusable password");
     assert_eq!(by_id["django_1"]["custom_password_hash"]["algorithm"], "pbkdf2");
     assert_eq!(by_id["django_1"]["app_metadata"]["django"]["id"], 1);
-    let reasons: BTreeMap<i64, &str> = report.not_imported.iter().map(|e| (e.id, e.reason.as_str())).collect();
+    let reasons: BTreeMap<i64, &str> = report.not_imported.iter().map(|e| (int(e.id), e.reason.as_str())).collect();
     assert!(reasons[&7].starts_with("email shared"));
     assert!(reasons[&4].starts_with("bcrypt_sha256 has no Auth0 import form"));
     assert!(reasons[&1000].starts_with("no email"));
     assert!(reasons[&97].starts_with("migrated"));
     assert_eq!(
         report.without_password.len(),
-        users.iter().filter(|u| u.id % 6 == 5 && expected.contains(&format!("django_{}", u.id))).count()
+        users.iter().filter(|u| int(u.id) % 6 == 5 && expected.contains(&format!("django_{}", u.id))).count()
     );
     assert!(options.out.join("import-report.json").is_file());
 
@@ -141,24 +152,26 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
 #[test]
 fn progress_matches_counts_computed_independently() {
     let (snapshot, users) = snapshot(10_000);
-    let migrated: HashMap<i64, String> = (1..=10_000).filter(|id| id % 3 == 1).map(|id| (id, "t".into())).collect();
+    let migrated: HashMap<UserId, String> =
+        (1..=10_000).filter(|id| id % 3 == 1).map(|id| (UserId::Integer(id), "t".into())).collect();
     let now =
         time::OffsetDateTime::parse("2026-01-01T12:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
     let p = progress(&snapshot, &migrated, now).unwrap();
 
     let active: Vec<&UserRecord> = users.iter().filter(|u| u.is_active).collect();
-    let done = |u: &UserRecord| u.id % 3 == 1;
+    let done = |u: &UserRecord| int(u.id) % 3 == 1;
     assert_eq!(p.total.active, active.len() as u64);
     assert_eq!(p.total.migrated, active.iter().filter(|u| done(u)).count() as u64);
     assert!((p.total.percent - (p.total.migrated as f64 * 100.0 / p.total.active as f64)).abs() < 0.06);
 
-    let pbkdf2: Vec<&&UserRecord> = active.iter().filter(|u| u.id % 6 == 0).collect();
+    let pbkdf2: Vec<&&UserRecord> = active.iter().filter(|u| int(u.id) % 6 == 0).collect();
     assert_eq!(p.by_format["pbkdf2_sha256"].active, pbkdf2.len() as u64);
-    assert_eq!(p.by_format["pbkdf2_sha256"].migrated, pbkdf2.iter().filter(|u| u.id % 3 == 1).count() as u64);
+    assert_eq!(p.by_format["pbkdf2_sha256"].migrated, pbkdf2.iter().filter(|u| int(u.id) % 3 == 1).count() as u64);
 
     // Last login d days before now (d = id % 1000, at noon): buckets by d.
-    let bucket =
-        |lo: i64, hi: i64| active.iter().filter(|u| u.id % 7 != 0 && (lo..hi).contains(&(u.id % 1000))).count() as u64;
+    let bucket = |lo: i64, hi: i64| {
+        active.iter().filter(|u| int(u.id) % 7 != 0 && (lo..hi).contains(&(int(u.id) % 1000))).count() as u64
+    };
     let counts: Vec<(String, u64)> = p.by_last_login.iter().map(|(label, c)| (label.clone(), c.active)).collect();
     assert_eq!(
         counts,
@@ -168,11 +181,11 @@ fn progress_matches_counts_computed_independently() {
             ("90 days to 1 year".into(), bucket(90, 365)),
             ("1 to 2 years".into(), bucket(365, 730)),
             ("over 2 years".into(), bucket(730, 1000)),
-            ("never".into(), active.iter().filter(|u| u.id % 7 == 0).count() as u64),
+            ("never".into(), active.iter().filter(|u| int(u.id) % 7 == 0).count() as u64),
         ]
     );
 
     // Need a reset: active, not migrated, bcrypt_sha256 (id % 6 == 4) or unusable (id % 6 == 5).
-    let need: HashSet<i64> = active.iter().filter(|u| !done(u) && u.id % 6 >= 4).map(|u| u.id).collect();
+    let need: HashSet<UserId> = active.iter().filter(|u| !done(u) && int(u.id) % 6 >= 4).map(|u| u.id).collect();
     assert_eq!(p.need_reset.iter().map(|e| e.id).collect::<HashSet<_>>(), need);
 }

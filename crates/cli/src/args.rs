@@ -153,6 +153,9 @@ pub struct ExportArgs {
     /// The user table (a custom user model's db_table).
     #[arg(long, default_value = "auth_user")]
     pub table: String,
+    /// Its primary key: an integer or a UUIDField.
+    #[arg(long, default_value = "id", value_name = "COLUMN")]
+    pub id_column: String,
     /// The column login matches exactly (the model's USERNAME_FIELD).
     #[arg(long, default_value = "username")]
     pub username_column: String,
@@ -195,6 +198,7 @@ impl ExportArgs {
             previous: self.previous.clone(),
             table: djedge_export::UserTable {
                 table: self.table.clone(),
+                id_column: self.id_column.clone(),
                 username_column: self.username_column.clone(),
                 email_column: self.email_column.clone(),
                 first_name_column: optional(&self.first_name_column),

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
+use djedge_snapshot::UserId;
 use time::format_description::well_known::Rfc3339;
 
 use crate::args::{Auth0ImportArgs, ImportFilesArgs, MigrationsArgs, ProgressArgs};
 
-fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<i64, String>, String> {
+fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<UserId, String>, String> {
     path.map_or_else(|| Ok(HashMap::new()), read_migrations)
 }
 

@@ -24,7 +24,7 @@ mod profile;
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use djedge_snapshot::{DECOY_KEY, StoredValue, login_keys};
+use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, login_keys};
 use djhash::{Algorithm, DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
@@ -92,7 +92,7 @@ pub struct State {
     // serves a single-threaded Worker; natively, one per busy thread.
     verifiers: Mutex<Vec<Verifier>>,
     decoy: OnceLock<String>,
-    recorded: Mutex<HashSet<i64>>,
+    recorded: Mutex<HashSet<UserId>>,
 }
 
 /// An HTTP request, as the adapter received it.
@@ -317,7 +317,7 @@ impl<'a, P: Platform> Edge<'a, P> {
         let _ = self.verify(password, &decoy).await;
     }
 
-    fn first_login(&self, id: i64) -> Option<Migration> {
+    fn first_login(&self, id: UserId) -> Option<Migration> {
         let mut recorded = self.state.recorded.lock().unwrap_or_else(PoisonError::into_inner);
         if recorded.len() >= RECORDED_MEMORY {
             recorded.clear();

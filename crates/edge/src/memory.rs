@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, ready};
 use std::sync::{Mutex, PoisonError};
 
+use djedge_snapshot::UserId;
+
 use crate::platform::{Migration, MigrationPage, Store, StoreError};
 
 /// Records per page of [`Store::migrations`], as Workers KV lists keys.
@@ -13,7 +15,7 @@ pub const MIGRATIONS_PAGE: usize = 1000;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     values: HashMap<String, String>,
-    migrations: Mutex<BTreeMap<i64, String>>,
+    migrations: Mutex<BTreeMap<UserId, String>>,
 }
 
 impl MemoryStore {
@@ -46,7 +48,7 @@ impl Store for MemoryStore {
 
     fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>> {
         // The cursor is the last id of the previous page.
-        let after = match cursor.map(str::parse::<i64>) {
+        let after = match cursor.map(str::parse::<UserId>) {
             None => None,
             Some(Ok(id)) => Some(id),
             Some(Err(_)) => return ready(Err(StoreError("not a cursor this store gave".into()))),
@@ -58,7 +60,9 @@ impl Store for MemoryStore {
             .take(MIGRATIONS_PAGE)
             .map(|(id, at)| Migration { id: *id, at: at.clone() })
             .collect();
-        let more = page.last().is_some_and(|last| migrations.range(last.id + 1..).next().is_some());
+        let more = page.last().is_some_and(|last| {
+            migrations.range((std::ops::Bound::Excluded(last.id), std::ops::Bound::Unbounded)).next().is_some()
+        });
         let cursor = if more { page.last().map(|last| last.id.to_string()) } else { None };
         ready(Ok(MigrationPage { migrations: page, cursor }))
     }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use djedge_snapshot::UserId;
 use serde::{Deserialize, Serialize};
 
 /// The store could not answer; the request gets a 503 and the caller
@@ -14,7 +15,7 @@ pub struct StoreError(pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Migration {
     /// The Django primary key.
-    pub id: i64,
+    pub id: UserId,
     /// When, RFC 3339 in UTC with milliseconds.
     pub at: String,
 }

@@ -1,13 +1,13 @@
 //! The Auth0 profile of a Django user: the same bytes from login and
 //! get_user, from the Worker and from `djedge serve`.
 
-use djedge_snapshot::UserRecord;
+use djedge_snapshot::{UserId, UserRecord};
 use serde::Serialize;
 
 /// The stable Auth0 `user_id` of a Django user: derived from the primary
 /// key, so the lazy and the bulk path give one user one id (Auth0 prefixes
 /// it with `auth0|`).
-pub fn user_id(django_id: i64) -> String {
+pub fn user_id(django_id: UserId) -> String {
     format!("django_{django_id}")
 }
 
@@ -36,7 +36,7 @@ struct AppMetadata<'a> {
 
 #[derive(Serialize)]
 struct DjangoMetadata<'a> {
-    id: i64,
+    id: UserId,
     is_staff: bool,
     is_superuser: bool,
     groups: &'a [String],

@@ -16,7 +16,7 @@ use djedge_edge::{
     Clock, Config, Edge, MemoryStore, Migration, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State,
     Store, StoreError,
 };
-use djedge_snapshot::{DECOY_KEY, StoredValue, UserRecord, email_key, username_key};
+use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, UserRecord, email_key, username_key};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 // Made by Django 5.2 (tests/vectors/django-5.2.json), with their passwords.
@@ -27,9 +27,11 @@ const IAN: (&str, &str) =
     ("zKnB<", "pbkdf2_sha256$841$2COwKSzSencF8mthwohcQg$TgRnBhGIpIY0YRNfE5VD5ClZQmH3myahFl11vgNlS30=");
 const DECOY: &str = "pbkdf2_sha256$2714$decoysaltdecoysalt0000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
+const UMA_ID: &str = "0f3a9c1e-5b7d-4e2f-9a8b-1c2d3e4f5a6b";
+
 fn user(id: i64, username: &str, email: &str, password: &str, is_active: bool) -> UserRecord {
     UserRecord {
-        id,
+        id: UserId::Integer(id),
         username: username.into(),
         email: email.into(),
         first_name: if id == 1 { "Alice".into() } else { String::new() },
@@ -51,6 +53,8 @@ fn snapshot() -> HashMap<String, String> {
         user(3, "ian", "ian@example.com", IAN.1, false),
         user(4, "ulla", "ulla@example.com", "!qMhq6OAwSP8fNkDRjDnBVPCAkqmVTnWqS0bTDJGd", true),
         user(5, "oscar", "", "pbkdf2_sha256$9000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", true),
+        // A custom user model with a UUIDField primary key.
+        UserRecord { id: UMA_ID.parse().unwrap(), ..user(8, "uma", "uma@example.com", BOB.1, true) },
     ];
     let mut kv = HashMap::new();
     for u in &users {
@@ -60,7 +64,8 @@ fn snapshot() -> HashMap<String, String> {
             kv.insert(key, json);
         }
     }
-    let shared = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![6, 7] };
+    let shared =
+        StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![UserId::Integer(6), UserId::Integer(7)] };
     kv.insert(email_key("Shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
     kv.insert(DECOY_KEY.into(), DECOY.into());
     kv
@@ -200,7 +205,7 @@ fn a_right_password_returns_the_profile_and_records_the_migration_once() {
             r#""last_login":"2024-01-02T03:04:05Z"}}}"#
         )
     );
-    assert_eq!(outcome.migrated, Some(Migration { id: 1, at: "2026-09-21T14:13:20.123Z".into() }));
+    assert_eq!(outcome.migrated, Some(Migration { id: UserId::Integer(1), at: "2026-09-21T14:13:20.123Z".into() }));
     // Once per instance: a burst of logins writes the record once.
     let again = f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), r#"{"username":"alice","password":"p"}"#);
     assert_eq!((again.response.status, again.migrated), (200, None));
@@ -320,9 +325,9 @@ fn a_store_outage_is_a_503_never_a_wrong_password() {
 fn migration_records_page_through() {
     let f = Fixture::new(Offload::Computes);
     for id in 1..=2500 {
-        f.platform.store.record(&Migration { id, at: format!("t{id}") });
+        f.platform.store.record(&Migration { id: UserId::Integer(id), at: format!("t{id}") });
     }
-    f.platform.store.record(&Migration { id: 7, at: "later".into() });
+    f.platform.store.record(&Migration { id: UserId::Integer(7), at: "later".into() });
     let mut seen = Vec::new();
     let mut cursor = serde_json::Value::Null;
     loop {
@@ -349,7 +354,7 @@ fn migration_records_page_through() {
 fn a_cursor_the_edge_did_not_give_is_a_400_and_never_reaches_the_store() {
     let f = Fixture::new(Offload::Computes);
     for id in 1..=1500 {
-        f.platform.store.record(&Migration { id, at: format!("t{id}") });
+        f.platform.store.record(&Migration { id: UserId::Integer(id), at: format!("t{id}") });
     }
     let (_, body) = f.post("/v1/migrations", serde_json::json!({}));
     let given = json(&body)["cursor"].as_str().unwrap().to_string();
@@ -378,4 +383,38 @@ fn a_cursor_the_edge_did_not_give_is_a_400_and_never_reaches_the_store() {
     let body = serde_json::json!({ "cursor": given }).to_string();
     let outcome = other.call("POST", "/v1/migrations", Some("Bearer another token"), &body);
     assert_eq!(outcome.response.status, 400);
+}
+
+#[test]
+fn a_uuid_primary_key_is_the_profiles_id_and_pages_through_migrations() {
+    let f = Fixture::new(Offload::Computes);
+    let body = serde_json::json!({ "username": "uma@example.com", "password": BOB.0 }).to_string();
+    let outcome = f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), &body);
+    assert_eq!(outcome.response.status, 200, "{}", outcome.response.body);
+    let profile = json(&outcome.response.body);
+    assert_eq!(profile["user_id"], format!("django_{UMA_ID}"));
+    assert_eq!(profile["app_metadata"]["django"]["id"], UMA_ID, "Django's str(user.pk)");
+    let migration = outcome.migrated.unwrap();
+    assert_eq!(serde_json::to_value(&migration).unwrap()["id"], UMA_ID);
+
+    // UUID keys page through the store in their order, cursor and all.
+    let store = djedge_edge::MemoryStore::new(HashMap::new());
+    let ids: Vec<String> =
+        (0..2100u32).map(|i| format!("{:08x}-0000-4000-8000-{i:012x}", i.wrapping_mul(2_654_435_761))).collect();
+    for id in &ids {
+        store.record(&Migration { id: id.parse().unwrap(), at: "t".into() });
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = pollster::block_on(store.migrations(cursor.as_deref())).unwrap();
+        seen.extend(page.migrations.iter().map(|m| m.id.to_string()));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted);
 }

@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use djedge_snapshot::{DECOY_KEY, StoredValue, UserRecord, email_key, normalize_email, username_key};
+use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, UserRecord, email_key, normalize_email, username_key};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -107,8 +107,7 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
     // `join` below returns.
     let read = source
         .users(|raw| {
-            let user_groups = raw.id.and_then(|id| groups.remove(&id)).unwrap_or_default();
-            batch.push(prepare(to_record(raw, user_groups))?);
+            batch.push(prepare(to_record(raw, &mut groups))?);
             if batch.len() == BATCH {
                 rows += BATCH as u64;
                 progress.advance(rows);
@@ -217,7 +216,7 @@ fn email_id(key: &str) -> EmailId {
 /// The emails several users share, in any case, with the users' ids
 /// (ascending); the email text is filled in as the users are written.
 async fn shared_emails(source: &Source) -> Result<HashMap<EmailId, SharedEmail>, ExportError> {
-    let mut ids: Vec<(EmailId, i64)> = Vec::new();
+    let mut ids: Vec<(EmailId, UserId)> = Vec::new();
     source
         .emails(|id, email| {
             if let Some(key) = std::str::from_utf8(email).ok().and_then(email_key) {

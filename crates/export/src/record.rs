@@ -1,7 +1,9 @@
 //! Turning a raw database row into a trusted [`UserRecord`], or a reason why
 //! the row cannot be trusted.
 
-use djedge_snapshot::UserRecord;
+use std::collections::HashMap;
+
+use djedge_snapshot::{UserId, UserRecord};
 
 use crate::source::RawUser;
 
@@ -9,16 +11,18 @@ use crate::source::RawUser;
 #[derive(Debug, PartialEq, Eq)]
 pub struct Unreadable {
     /// The primary key, when even that could not be read: `None`.
-    pub id: Option<i64>,
+    pub id: Option<UserId>,
     /// What is wrong, in a few words.
     pub reason: String,
 }
 
-/// Validates and converts one row. NULLs where Django never writes one,
-/// invalid UTF-8, flags other than 0 and 1, and unparseable timestamps make
-/// the row unreadable; it is reported, never guessed at.
-pub fn to_record(raw: &RawUser<'_>, groups: Vec<String>) -> Result<UserRecord, Unreadable> {
-    let id = raw.id.ok_or_else(|| Unreadable { id: None, reason: "id is NULL".into() })?;
+/// Validates and converts one row, taking its groups out of `groups`.
+/// NULLs where Django never writes one, a primary key that is neither an
+/// integer nor a UUID, invalid UTF-8, flags other than 0 and 1, and
+/// unparseable timestamps make the row unreadable; it is reported, never
+/// guessed at.
+pub fn to_record(raw: &RawUser<'_>, groups: &mut HashMap<UserId, Vec<String>>) -> Result<UserRecord, Unreadable> {
+    let id = user_id(raw.id).map_err(|reason| Unreadable { id: None, reason })?;
     let bad = |reason: String| Unreadable { id: Some(id), reason };
     let text = |name: &str, value: Option<&[u8]>| -> Result<String, Unreadable> {
         let bytes = value.ok_or_else(|| bad(format!("{name} is NULL")))?;
@@ -52,8 +56,17 @@ pub fn to_record(raw: &RawUser<'_>, groups: Vec<String>) -> Result<UserRecord, U
         is_superuser: flag("is_superuser", raw.is_superuser)?,
         date_joined,
         last_login,
-        groups,
+        groups: groups.remove(&id).unwrap_or_default(),
     })
+}
+
+/// A primary key as the database gave it, as text.
+pub fn user_id(text: Option<&[u8]>) -> Result<UserId, String> {
+    let text = text.ok_or("id is NULL")?;
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| format!("id {:?} is neither an integer nor a UUID", String::from_utf8_lossy(text)))
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.ffffff][+00:00|Z]` (what the three databases give

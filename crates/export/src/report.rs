@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use djedge_snapshot::UserRecord;
+use djedge_snapshot::{UserId, UserRecord};
 use djhash::DjangoHash;
 use serde::Serialize;
 
@@ -11,7 +11,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The primary key, if readable.
-    pub id: Option<i64>,
+    pub id: Option<UserId>,
     /// The username, if readable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -25,7 +25,7 @@ pub struct SharedEmail {
     /// The lowercased email.
     pub email: String,
     /// The users' primary keys, ascending.
-    pub ids: Vec<i64>,
+    pub ids: Vec<UserId>,
 }
 
 /// Counts for one hash format.
@@ -55,7 +55,7 @@ pub struct Report {
     /// Emails several users share: never resolved to one of them.
     pub shared_emails: Vec<SharedEmail>,
     /// Users with an empty email (primary keys).
-    pub empty_emails: Vec<i64>,
+    pub empty_emails: Vec<UserId>,
     /// Users whose email is not a plausible address.
     pub invalid_emails: Vec<Entry>,
     /// Usernames Auth0 would refuse.

@@ -1,7 +1,7 @@
 //! Reading users from a Django database (SQLite, PostgreSQL, MySQL/MariaDB).
 //!
-//! Every text column is selected as bytes and every number as a 64-bit
-//! integer, in each dialect's own SQL, so one decoding path serves all three
+//! Every text column (and the primary key, an integer or a UUID) is selected
+//! as bytes and every flag as a 64-bit integer, in each dialect's own SQL, so one decoding path serves all three
 //! and a damaged value (invalid UTF-8, a NULL where Django never writes one)
 //! is a per-row problem for the report, never an aborted read. Rows are lent
 //! to the caller, never copied: a column is a slice of the driver's buffer.
@@ -14,6 +14,8 @@ use sqlx::Row as _;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
+use djedge_snapshot::UserId;
+
 use crate::ExportError;
 
 /// Where the users live: table and column names, with Django's defaults.
@@ -24,6 +26,8 @@ use crate::ExportError;
 pub struct UserTable {
     /// The user table (`auth_user`).
     pub table: String,
+    /// Its primary key (`id`): an integer or a UUID.
+    pub id_column: String,
     /// The column login matches exactly (`username`; `email` for many custom models).
     pub username_column: String,
     /// The email column (`email`).
@@ -50,6 +54,7 @@ impl Default for UserTable {
     fn default() -> Self {
         UserTable {
             table: "auth_user".into(),
+            id_column: "id".into(),
             username_column: "username".into(),
             email_column: "email".into(),
             first_name_column: Some("first_name".into()),
@@ -66,20 +71,27 @@ impl Default for UserTable {
 
 impl UserTable {
     fn names(&self) -> impl Iterator<Item = &String> {
-        [&self.table, &self.username_column, &self.email_column, &self.date_joined_column, &self.groups_user_column]
+        [
+            &self.table,
+            &self.id_column,
+            &self.username_column,
+            &self.email_column,
+            &self.date_joined_column,
+            &self.groups_user_column,
+        ]
+        .into_iter()
+        .chain(
+            [
+                &self.first_name_column,
+                &self.last_name_column,
+                &self.is_active_column,
+                &self.is_staff_column,
+                &self.is_superuser_column,
+                &self.groups_table,
+            ]
             .into_iter()
-            .chain(
-                [
-                    &self.first_name_column,
-                    &self.last_name_column,
-                    &self.is_active_column,
-                    &self.is_staff_column,
-                    &self.is_superuser_column,
-                    &self.groups_table,
-                ]
-                .into_iter()
-                .flatten(),
-            )
+            .flatten(),
+        )
     }
 }
 
@@ -94,7 +106,8 @@ enum Dialect {
 /// the driver.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RawUser<'a> {
-    pub id: Option<i64>,
+    /// The primary key as text: an integer or a UUID.
+    pub id: Option<&'a [u8]>,
     pub username: Option<&'a [u8]>,
     pub email: Option<&'a [u8]>,
     pub first_name: Option<&'a [u8]>,
@@ -200,16 +213,18 @@ impl Source {
     }
 
     /// Group names by user id.
-    pub async fn groups(&self) -> Result<HashMap<i64, Vec<String>>, ExportError> {
-        let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
+    pub async fn groups(&self) -> Result<HashMap<UserId, Vec<String>>, ExportError> {
+        let mut groups: HashMap<UserId, Vec<String>> = HashMap::new();
         let Some(groups_table) = &self.table.groups_table else { return Ok(groups) };
         let sql = format!(
             "SELECT {}, {} FROM {} ug JOIN auth_group g ON g.id = ug.group_id",
-            self.int(&format!("ug.{}", self.quote(&self.table.groups_user_column))),
+            self.key(&format!("ug.{}", self.quote(&self.table.groups_user_column))),
             self.bytes("g.name"),
             self.quote(groups_table),
         );
-        for_each_row!(self, sql, |row| if let (Some(id), Some(name)) = (row.int(0), row.bytes(1)) {
+        for_each_row!(self, sql, |row| if let (Ok(id), Some(name)) =
+            (crate::record::user_id(row.bytes(0)), row.bytes(1))
+        {
             groups.entry(id).or_default().push(String::from_utf8_lossy(name).into_owned());
         });
         for names in groups.values_mut() {
@@ -218,28 +233,37 @@ impl Source {
         Ok(groups)
     }
 
-    /// Every (id, email) pair, for finding emails several users share.
-    pub async fn emails(&self, mut each: impl FnMut(i64, &[u8])) -> Result<(), ExportError> {
+    /// Every (id, email) pair, for finding emails several users share (a
+    /// row whose id cannot be read is left to [`Source::users`] to report).
+    pub async fn emails(&self, mut each: impl FnMut(UserId, &[u8])) -> Result<(), ExportError> {
         let sql = format!(
             "SELECT {}, {} FROM {}",
-            self.int("id"),
+            self.key(&self.quote(&self.table.id_column)),
             self.bytes(&self.quote(&self.table.email_column)),
             self.quote(&self.table.table)
         );
-        for_each_row!(self, sql, |row| if let (Some(id), Some(email)) = (row.int(0), row.bytes(1)) {
+        for_each_row!(self, sql, |row| if let (Ok(id), Some(email)) =
+            (crate::record::user_id(row.bytes(0)), row.bytes(1))
+        {
             each(id, email);
         });
         Ok(())
     }
 
-    /// Streams every user row, in primary-key order. The order names the
-    /// table's column: a bare `id` would name the cast output column, and
-    /// PostgreSQL would sort a million rows on disk instead of walking the
-    /// primary key's index.
+    /// Streams every user row, in [`UserId`]'s order of the primary key
+    /// (the order a delta merges in). The order names the table's column: a
+    /// bare `id` would name the cast output column, and PostgreSQL would sort
+    /// a million rows on disk instead of walking the primary key's index.
     pub async fn users(
         &self,
         mut each: impl FnMut(&RawUser<'_>) -> Result<(), ExportError>,
     ) -> Result<(), ExportError> {
+        let mut order = format!("u.{}", self.quote(&self.table.id_column));
+        if self.dialect() == Dialect::MySql && !self.integer_keys().await? {
+            // MariaDB's uuid type sorts by its own rearrangement of the
+            // bytes; the text's bytes sort as UserId does.
+            order = self.key(&order);
+        }
         let q = |c: &str| self.quote(c);
         let text = |column: &Option<String>| column.as_deref().map_or_else(|| self.bytes("''"), |c| self.bytes(&q(c)));
         let flag = |column: &Option<String>, absent: u8| {
@@ -247,8 +271,8 @@ impl Source {
         };
         let t = &self.table;
         let sql = format!(
-            "SELECT {id}, {username}, {email}, {first}, {last}, {password}, {active}, {staff}, {superuser}, {joined}, {login} FROM {table} u ORDER BY u.id",
-            id = self.int("id"),
+            "SELECT {id}, {username}, {email}, {first}, {last}, {password}, {active}, {staff}, {superuser}, {joined}, {login} FROM {table} u ORDER BY {order}",
+            id = self.key(&q(&t.id_column)),
             username = self.bytes(&q(&t.username_column)),
             email = self.bytes(&q(&t.email_column)),
             first = text(&t.first_name_column),
@@ -263,6 +287,17 @@ impl Source {
         );
         for_each_row!(self, sql, |row| each(&raw_user(row))?);
         Ok(())
+    }
+
+    /// Whether the primary key is an integer (or the table is empty), from
+    /// its first row.
+    async fn integer_keys(&self) -> Result<bool, ExportError> {
+        let t = &self.table;
+        let sql = format!("SELECT {} FROM {} LIMIT 1", self.key(&self.quote(&t.id_column)), self.quote(&t.table));
+        let mut integer = true;
+        for_each_row!(self, sql, |row| integer =
+            matches!(crate::record::user_id(row.bytes(0)), Ok(UserId::Integer(_))));
+        Ok(integer)
     }
 
     fn quote(&self, identifier: &str) -> String {
@@ -280,6 +315,15 @@ impl Source {
             // server's time.
             Dialect::Postgres => format!("({expr})::text"),
             Dialect::MySql => format!("CAST({expr} AS BINARY)"),
+        }
+    }
+
+    /// A primary key (an integer or a UUID) as its text's bytes.
+    fn key(&self, column: &str) -> String {
+        match self.dialect() {
+            // MariaDB's own uuid type casts to its 16 raw bytes, to text first.
+            Dialect::MySql => self.bytes(&format!("CAST({column} AS CHAR)")),
+            Dialect::Sqlite | Dialect::Postgres => self.bytes(column),
         }
     }
 
@@ -350,7 +394,7 @@ sqlx_columns!(MySqlRow);
 
 fn raw_user(row: &impl Columns) -> RawUser<'_> {
     RawUser {
-        id: row.int(0),
+        id: row.bytes(0),
         username: row.bytes(1),
         email: row.bytes(2),
         first_name: row.bytes(3),

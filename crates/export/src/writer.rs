@@ -18,7 +18,7 @@ use std::fs::{self, File};
 use std::io::{BufRead as _, BufReader, BufWriter, Lines, Write as _};
 use std::path::{Path, PathBuf};
 
-use djedge_snapshot::hex;
+use djedge_snapshot::{UserId, hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -87,7 +87,7 @@ impl KvValue {
 #[derive(Serialize, Deserialize)]
 struct IndexLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<i64>,
+    id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     key: Option<String>,
     value: String,
@@ -101,7 +101,7 @@ pub struct SnapshotWriter {
     index: BufWriter<File>,
     index_digest: Sha256,
     keys: u64,
-    last_id: Option<i64>,
+    last_id: Option<UserId>,
     others: BTreeMap<String, KvValue>,
     /// In a delta: keys put, and keys that no longer hold what they held.
     put_keys: HashSet<String>,
@@ -117,8 +117,8 @@ struct Previous {
     path: PathBuf,
     lines: Lines<BufReader<File>>,
     /// The next user line not yet matched; `None` once the users are done.
-    next: Option<(i64, String, Vec<String>)>,
-    last_id: Option<i64>,
+    next: Option<(UserId, String, Vec<String>)>,
+    last_id: Option<UserId>,
     others: BTreeMap<String, String>,
 }
 
@@ -178,7 +178,11 @@ impl Previous {
 
     /// The previous line of user `id`, if it had one; the keys of users
     /// before `id` (gone since) go to `gone`. `None` takes every user left.
-    fn take(&mut self, id: Option<i64>, gone: &mut Vec<String>) -> Result<Option<(String, Vec<String>)>, ExportError> {
+    fn take(
+        &mut self,
+        id: Option<UserId>,
+        gone: &mut Vec<String>,
+    ) -> Result<Option<(String, Vec<String>)>, ExportError> {
         while let Some((next_id, _, _)) = &self.next {
             if id.is_some_and(|id| *next_id > id) {
                 return Ok(None);
@@ -225,7 +229,7 @@ impl SnapshotWriter {
     /// Adds user `id` under its keys (its username's and, unless shared, its
     /// email's); writes the keys the previous snapshot does not hold with
     /// this value. Users come in ascending `id` order.
-    pub fn user(&mut self, id: i64, keys: &[&str], value: &KvValue) -> Result<(), ExportError> {
+    pub fn user(&mut self, id: UserId, keys: &[&str], value: &KvValue) -> Result<(), ExportError> {
         if self.last_id.is_some_and(|last| id <= last) {
             return Err(ExportError::Database(format!(
                 "user {id} came after user {:?}: not in id order",

@@ -2,7 +2,9 @@
 //! and MariaDB from Debian's packages (scripts/test.sh starts them with
 //! scripts/postgres.sh and scripts/mariadb.sh and fills them with
 //! tests/django_site/make_db.py). Each gives the same records as the SQLite
-//! fixture, and a NULL where Django never writes one is a report line.
+//! fixture, and a NULL where Django never writes one is a report line; the
+//! custom model's UUID keys (PostgreSQL's `uuid`, MariaDB's own type) come
+//! out as Django prints them, and a delta merges in their order.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -18,7 +20,7 @@ use std::path::Path;
 
 use common::{Quiet, fixture, read_snapshot};
 use djedge_export::{ExportOptions, UserTable, export};
-use djedge_snapshot::{StoredValue, UserRecord};
+use djedge_snapshot::{StoredValue, UserId, UserRecord};
 
 /// The URL and passwords file scripts/test.sh provides for a server. Missing,
 /// the test fails rather than passing without the server, unless
@@ -44,14 +46,79 @@ fn users_by_name(dir: &Path) -> BTreeMap<String, UserRecord> {
 }
 
 async fn run(database: String, out: &Path) -> djedge_export::Exported {
+    run_on(database, out, None, UserTable::default()).await
+}
+
+async fn run_on(database: String, out: &Path, previous: Option<&Path>, table: UserTable) -> djedge_export::Exported {
     let options = ExportOptions {
         database,
         out: out.to_path_buf(),
-        previous: None,
-        table: UserTable::default(),
+        previous: previous.map(Path::to_path_buf),
+        table,
         limits: djhash::Limits::default(),
     };
     export(&options, &mut Quiet).await.expect("export succeeds")
+}
+
+/// tests/django_site/customuser: email as username, a UUID primary key.
+fn custom_table() -> UserTable {
+    UserTable {
+        table: "customuser_emailuser".into(),
+        username_column: "email".into(),
+        groups_table: Some("customuser_emailuser_groups".into()),
+        groups_user_column: "emailuser_id".into(),
+        ..UserTable::default()
+    }
+}
+
+/// Exports the custom model from `url`: the SQLite fixture's users but for
+/// their random keys and salts, every key a UUID, every password verified;
+/// then a delta after `changes` (which delete zoe and deactivate sam) loads
+/// onto the first snapshot to give the new full one.
+async fn custom_model_with_uuid_keys(url: String, passwords: String, changes: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    run_on(url.clone(), &at("v1"), None, custom_table()).await;
+    let sqlite = fixture("custom-user-django-5.2.sqlite3");
+    run_on(format!("sqlite://{}", sqlite.display()), &at("sqlite"), None, custom_table()).await;
+    let (server_users, sqlite_users) = (users_by_name(&at("v1")), users_by_name(&at("sqlite")));
+    let passwords: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(passwords).unwrap()).unwrap();
+    let passwords = passwords["passwords"].as_object().unwrap();
+    // MariaDB's unique email is case-insensitive: one of the two emails
+    // that differ only in case could not be made there.
+    assert_eq!(server_users.keys().collect::<Vec<_>>(), passwords.keys().collect::<Vec<_>>());
+    assert!(server_users.len() >= 23);
+    for (name, user) in &server_users {
+        assert!(matches!(user.id, UserId::Uuid(_)), "{name}: {}", user.id);
+        let sqlite = UserRecord { id: user.id, password: user.password.clone(), ..sqlite_users[name].clone() };
+        assert_eq!(user, &sqlite, "{name}");
+    }
+    assert_eq!(server_users["rita@example.com"].groups, ["admins", "editors"]);
+    let mut verifier = djhash::Verifier::default();
+    for (name, password) in passwords {
+        if let Some(password) = password.as_str() {
+            assert_eq!(verifier.verify(password.as_bytes(), &server_users[name].password), Ok(true), "{name}");
+        }
+    }
+
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    for statement in changes {
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&pool).await.unwrap();
+    }
+    run_on(url.clone(), &at("v2"), Some(&at("v1")), custom_table()).await;
+    run_on(url, &at("v2full"), None, custom_table()).await;
+    let (mut state, _) = read_snapshot(&at("v1"));
+    let (puts, deletes) = read_snapshot(&at("v2"));
+    // The decoy keeps its first user's salt: deactivating sam changes it when
+    // sam came first in the random UUID order.
+    let changed: Vec<&String> = puts.keys().filter(|key| *key != djedge_snapshot::DECOY_KEY).collect();
+    assert_eq!(changed, ["email/sam@example.com", "user/sam@example.com"]);
+    assert_eq!(deletes, ["email/zoe@example.com", "user/zoe@example.com"]);
+    state.extend(puts);
+    for key in &deletes {
+        state.remove(key);
+    }
+    assert_eq!(state, read_snapshot(&at("v2full")).0);
 }
 
 /// Exports `url`, checks it against the SQLite fixture, then makes alice's
@@ -109,4 +176,24 @@ async fn mariadb_exports_the_same_users_as_sqlite() {
     let Some((url, passwords)) = server("MARIADB") else { return };
     let null = "ALTER TABLE auth_user MODIFY email varchar(254) NULL; UPDATE auth_user SET email = NULL WHERE username = 'alice'";
     same_users_as_sqlite(url, passwords, null).await;
+}
+
+const CUSTOM_CHANGES: [&str; 3] = [
+    "UPDATE customuser_emailuser SET is_active = false WHERE email = 'sam@example.com'",
+    "DELETE FROM customuser_emailuser_groups WHERE emailuser_id IN (SELECT id FROM customuser_emailuser WHERE email = 'zoe@example.com')",
+    "DELETE FROM customuser_emailuser WHERE email = 'zoe@example.com'",
+];
+
+#[tokio::test]
+async fn postgres_exports_uuid_keys_as_django_prints_them() {
+    sqlx::any::install_default_drivers();
+    let Some((url, passwords)) = server("POSTGRES_CUSTOM") else { return };
+    custom_model_with_uuid_keys(url, passwords, &CUSTOM_CHANGES).await;
+}
+
+#[tokio::test]
+async fn mariadb_exports_uuid_keys_as_django_prints_them() {
+    sqlx::any::install_default_drivers();
+    let Some((url, passwords)) = server("MARIADB_CUSTOM") else { return };
+    custom_model_with_uuid_keys(url, passwords, &CUSTOM_CHANGES).await;
 }

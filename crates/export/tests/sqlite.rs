@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use common::{Quiet, fixture, read_snapshot};
 use djedge_export::{ExportOptions, Exported, UserTable, export};
-use djedge_snapshot::{DECOY_KEY, StoredValue, login_keys};
+use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, login_keys};
 
 fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
     ExportOptions {
@@ -95,7 +95,7 @@ async fn every_django_user_logs_in_through_the_snapshot() {
 }
 
 #[tokio::test]
-async fn a_custom_user_model_with_email_as_username() {
+async fn a_custom_user_model_with_email_as_username_and_a_uuid_key() {
     let out = tempfile::tempdir().unwrap();
     let mut opts = options(&fixture("custom-user-django-5.2.sqlite3"), &out.path().join("snap"), None);
     opts.table = UserTable {
@@ -123,6 +123,52 @@ async fn a_custom_user_model_with_email_as_username() {
     assert!(matches!(lookup(&kv, "SHARED@example.com"), Some(StoredValue::AmbiguousEmail { .. })));
     assert_eq!(exported.report.users, 24);
     assert!(exported.report.usernames_auth0_refuses.is_empty());
+
+    // The keys are Django's UUIDs (char(32) on SQLite), as str(user.pk)
+    // gives them, and the groups follow them.
+    let conn = rusqlite::Connection::open(fixture("custom-user-django-5.2.sqlite3")).unwrap();
+    let rita_pk: String = conn
+        .query_row("SELECT id FROM customuser_emailuser WHERE email = 'rita@example.com'", [], |r| r.get(0))
+        .unwrap();
+    let Some(StoredValue::User(rita)) = lookup(&kv, "rita@example.com") else { panic!("rita") };
+    assert_eq!(rita.id.to_string().replace('-', ""), rita_pk);
+    assert!(matches!(rita.id, UserId::Uuid(_)) && rita.id.to_string().len() == 36);
+    assert_eq!(rita.groups, ["admins", "editors"]);
+    let Some(StoredValue::AmbiguousEmail { ids, .. }) = lookup(&kv, "SHARED@example.com") else { panic!("shared") };
+    assert!(ids.len() == 2 && ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    // A delta over UUID keys: the merge with the previous index follows
+    // SQLite's order of the hex text.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("custom.sqlite3");
+    std::fs::copy(fixture("custom-user-django-5.2.sqlite3"), &db).unwrap();
+    let at = |name: &str| ExportOptions {
+        database: format!("sqlite://{}", db.display()),
+        out: dir.path().join(name),
+        ..opts.clone()
+    };
+    run(&at("v1")).await;
+    execute(&db, &[
+        "UPDATE customuser_emailuser SET is_active = 0 WHERE email = 'sam@example.com'",
+        "DELETE FROM customuser_emailuser_groups WHERE emailuser_id = (SELECT id FROM customuser_emailuser WHERE email = 'zoe@example.com')",
+        "DELETE FROM customuser_emailuser WHERE email = 'zoe@example.com'",
+        "INSERT INTO customuser_emailuser (id, password, last_login, is_superuser, email, first_name, last_name, is_staff, is_active, date_joined)
+         VALUES ('00000000000040008000000000000001', 'md5$salt$0123456789abcdef0123456789abcdef', NULL, 0, 'new@example.com', '', '', 0, 1, '2025-01-02 03:04:05')",
+    ]);
+    run(&ExportOptions { previous: Some(dir.path().join("v1")), ..at("v2") }).await;
+    run(&at("v2full")).await;
+    let (mut state, _) = read_snapshot(&dir.path().join("v1"));
+    let (puts, deletes) = read_snapshot(&dir.path().join("v2"));
+    assert_eq!(
+        puts.keys().collect::<Vec<_>>(),
+        ["email/new@example.com", "email/sam@example.com", "user/new@example.com", "user/sam@example.com"]
+    );
+    assert_eq!(deletes, ["email/zoe@example.com", "user/zoe@example.com"]);
+    state.extend(puts);
+    for key in &deletes {
+        state.remove(key);
+    }
+    assert_eq!(state, read_snapshot(&dir.path().join("v2full")).0);
 }
 
 #[tokio::test]
@@ -192,15 +238,15 @@ async fn damaged_rows_are_reported_and_the_export_finishes() {
     );
     let exported = run(&options(&db, &dir.path().join("snap"), None)).await;
     let report = &exported.report;
-    let unreadable: Vec<(i64, &str)> =
-        report.unreadable_rows.iter().map(|e| (e.id.unwrap(), e.reason.as_str())).collect();
+    let unreadable: Vec<(String, &str)> =
+        report.unreadable_rows.iter().map(|e| (e.id.unwrap().to_string(), e.reason.as_str())).collect();
     assert_eq!(
         unreadable,
         [
-            (14, "first_name is not valid UTF-8"),
-            (15, "is_active is 7, not 0 or 1"),
-            (20, "date_joined \"last tuesday\" is not a timestamp"),
-            (22, "username is not valid UTF-8"),
+            ("14".into(), "first_name is not valid UTF-8"),
+            ("15".into(), "is_active is 7, not 0 or 1"),
+            ("20".into(), "date_joined \"last tuesday\" is not a timestamp"),
+            ("22".into(), "username is not valid UTF-8"),
         ]
     );
     assert_eq!((report.rows, report.users), (25, 21));

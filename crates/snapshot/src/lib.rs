@@ -13,6 +13,9 @@
 //! A part too long for a key is replaced by `#` and its SHA-256 in hex, the
 //! same way on both sides.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -30,12 +33,55 @@ pub const DECOY_KEY: &str = "meta/decoy";
 /// never writes or deletes them.
 pub const MIGRATED_PREFIX: &str = "migrated/";
 
+/// A Django primary key: an integer (`AutoField`, `BigAutoField`) or a
+/// `UUIDField`. In JSON, a number or the UUID's hyphenated lowercase text,
+/// as Django's `str(user.pk)` gives it; the two never read as each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UserId {
+    /// An integer key.
+    Integer(i64),
+    /// A UUID key. Ordered by its bytes, as PostgreSQL orders `uuid` and as
+    /// SQLite and MySQL order Django's `char(32)` hex.
+    Uuid(uuid::Uuid),
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserId::Integer(id) => write!(f, "{id}"),
+            UserId::Uuid(id) => write!(f, "{}", id.hyphenated()),
+        }
+    }
+}
+
+/// Text that is neither an integer nor a UUID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotAUserId;
+
+impl FromStr for UserId {
+    type Err = NotAUserId;
+
+    /// A decimal integer, or a UUID hyphenated or as Django stores it outside
+    /// PostgreSQL (32 hex digits).
+    fn from_str(text: &str) -> Result<Self, NotAUserId> {
+        if let Ok(id) = text.parse::<i64>() {
+            return Ok(UserId::Integer(id));
+        }
+        let well_formed = matches!(text.len(), 32 | 36) && text.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        match uuid::Uuid::try_parse(text) {
+            Ok(id) if well_formed => Ok(UserId::Uuid(id)),
+            _ => Err(NotAUserId),
+        }
+    }
+}
+
 /// What the edge needs of one Django user: the password field and every
 /// field of the Auth0 profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
     /// The Django primary key.
-    pub id: i64,
+    pub id: UserId,
     /// `username` (or the custom user model's `USERNAME_FIELD`).
     pub username: String,
     /// As stored; may be empty.
@@ -71,7 +117,7 @@ pub enum StoredValue {
         /// Always true; marks the shape.
         ambiguous_email: bool,
         /// The users' primary keys, ascending.
-        ids: Vec<i64>,
+        ids: Vec<UserId>,
     },
 }
 
@@ -148,9 +194,45 @@ mod tests {
 
     #[test]
     fn stored_values_round_trip_and_stay_distinct() {
-        let ambiguous = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![3, 9] };
+        let ambiguous =
+            StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![UserId::Integer(3), UserId::Integer(9)] };
         let json = serde_json::to_string(&ambiguous).unwrap_or_default();
         assert_eq!(json, r#"{"ambiguous_email":true,"ids":[3,9]}"#);
         assert_eq!(serde_json::from_str::<StoredValue>(&json).ok(), Some(ambiguous));
+    }
+
+    #[test]
+    fn user_ids_are_integers_or_uuids_and_never_read_as_each_other() {
+        let uuid = "0f3a9c1e-5b7d-4e2f-9a8b-1c2d3e4f5a6b";
+        for (text, shown) in [("42", Some("42")), ("-7", Some("-7")), (uuid, Some(uuid))] {
+            assert_eq!(text.parse::<UserId>().map(|id| id.to_string()).ok().as_deref(), shown, "{text}");
+        }
+        // Django's char(32) form, on SQLite and MySQL, is the same key.
+        assert_eq!("0f3a9c1e5b7d4e2f9a8b1c2d3e4f5a6b".parse::<UserId>().map(|id| id.to_string()), Ok(uuid.into()));
+        for not in [
+            "",
+            "4.2",
+            "abc",
+            "{0f3a9c1e-5b7d-4e2f-9a8b-1c2d3e4f5a6b}",
+            "urn:uuid:0f3a9c1e-5b7d-4e2f-9a8b-1c2d3e4f5a6b",
+        ] {
+            assert_eq!(not.parse::<UserId>(), Err(NotAUserId), "{not:?}");
+        }
+        let ids: Vec<UserId> = serde_json::from_str(&format!(r#"[42, "{uuid}"]"#)).unwrap_or_default();
+        assert!(matches!(ids.as_slice(), [UserId::Integer(42), UserId::Uuid(_)]));
+        assert_eq!(serde_json::to_string(&ids).ok(), Some(format!(r#"[42,"{uuid}"]"#)));
+        assert!(serde_json::from_str::<UserId>(r#""42""#).is_err(), "a string is never an integer key");
+    }
+
+    #[test]
+    fn uuid_ids_order_as_their_text_does() {
+        // The exporter merges rows in the database's primary-key order with
+        // the previous index in this order: they must agree.
+        let mut texts: Vec<String> =
+            (0u32..200).map(|i| format!("{:08x}-0000-4000-8000-{:012x}", i.wrapping_mul(2_654_435_761), i)).collect();
+        let mut ids: Vec<UserId> = texts.iter().filter_map(|t| t.parse().ok()).collect();
+        texts.sort();
+        ids.sort();
+        assert_eq!(ids.iter().map(ToString::to_string).collect::<Vec<_>>(), texts);
     }
 }
