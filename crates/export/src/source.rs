@@ -1,9 +1,10 @@
 //! Reading users from a Django database (SQLite, PostgreSQL, MySQL/MariaDB).
 //!
 //! Every text column (and the primary key, an integer or a UUID) is selected
-//! as bytes and every flag as a 64-bit integer, in each dialect's own SQL, so one decoding path serves all three
-//! and a damaged value (invalid UTF-8, a NULL where Django never writes one)
-//! is a per-row problem for the report, never an aborted read. Rows are lent
+//! as bytes and every flag as a 64-bit integer, in each dialect's own SQL,
+//! so one decoding path serves all three and a damaged value (invalid UTF-8,
+//! a NULL where Django never writes one) is a per-row problem for the
+//! report, never an aborted read. Rows are lent
 //! to the caller, never copied: a column is a slice of the driver's buffer.
 
 use std::collections::HashMap;
