@@ -235,4 +235,30 @@ mod tests {
         ids.sort();
         assert_eq!(ids.iter().map(ToString::to_string).collect::<Vec<_>>(), texts);
     }
+
+    proptest::proptest! {
+        /// Any text either is no key or is one that prints back as itself
+        /// (or, for Django's 32-hex form, as the hyphenated same UUID); no
+        /// text panics, and JSON round-trips every key.
+        #[test]
+        fn any_text_is_a_key_that_round_trips_or_none(
+            text in proptest::prop_oneof![
+                proptest::string::string_regex("-?[0-9]{1,20}").unwrap_or_else(|_| unreachable!()),
+                proptest::string::string_regex("[0-9a-fA-F-]{30,38}").unwrap_or_else(|_| unreachable!()),
+                proptest::string::string_regex(".{0,40}").unwrap_or_else(|_| unreachable!()),
+            ]
+        ) {
+            if let Ok(id) = text.parse::<UserId>() {
+                let shown = id.to_string();
+                proptest::prop_assert_eq!(shown.parse::<UserId>(), Ok(id));
+                if let UserId::Uuid(_) = id {
+                    proptest::prop_assert_eq!(shown.replace('-', ""), text.replace('-', "").to_lowercase());
+                } else {
+                    proptest::prop_assert_eq!(text.parse::<i64>().ok().map(|n| n.to_string()), Some(shown));
+                }
+                let json = serde_json::to_string(&id).unwrap_or_default();
+                proptest::prop_assert_eq!(serde_json::from_str::<UserId>(&json).ok(), Some(id));
+            }
+        }
+    }
 }
