@@ -39,3 +39,4 @@ scripts/edge-up.sh
 # shellcheck disable=SC1091
 source target/edge/env
 node --test tests/edge/
+du -sh target | sed 's/^/test: target holds /' >&2
