@@ -288,44 +288,45 @@ impl<'a> DjangoHash<'a> {
 }
 
 impl DjangoHash<'_> {
-    /// A field of the same algorithm, cost and salt whose digest is all
-    /// zeros: verifying any password against it costs what verifying against
-    /// this one does, and no known password matches it. The edge verifies
-    /// unknown logins against such a decoy, so they take as long as wrong
-    /// passwords.
+    /// A field of the same algorithm, cost and lengths whose salt and digest
+    /// are all zero bits: verifying any password against it costs what
+    /// verifying against this one does, and no known password matches it.
+    /// The edge verifies unknown logins against such a decoy, so they take as
+    /// long as wrong passwords. It depends on nothing but the shape, so every
+    /// user of one cost gives the same decoy (and a re-export the same key).
     #[must_use]
     pub fn decoy(&self) -> String {
         let zeros = |s: &str| "0".repeat(s.len());
         match self {
-            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
-                DjangoHash::Pbkdf2 { algorithm: *algorithm, iterations: *iterations, salt, hash: vec![0; hash.len()] }
-                    .to_string()
+            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => DjangoHash::Pbkdf2 {
+                algorithm: *algorithm,
+                iterations: *iterations,
+                salt: &zeros(salt),
+                hash: vec![0; hash.len()],
             }
+            .to_string(),
             DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => DjangoHash::Argon2 {
                 variant: *variant,
                 version: *version,
                 memory_kib: *memory_kib,
                 passes: *passes,
                 lanes: *lanes,
-                salt: salt.clone(),
+                salt: vec![0; salt.len()],
                 hash: vec![0; hash.len()],
             }
             .to_string(),
-            DjangoHash::Bcrypt { algorithm, prefix, cost, salt_and_checksum, .. } => {
-                // 22 salt characters, then a checksum of zero bits ('.').
-                let salt = salt_and_checksum.get(..22).unwrap_or_default();
-                format!("{algorithm}$${}${cost:02}${salt}{}", prefix.as_str(), ".".repeat(31))
+            DjangoHash::Bcrypt { algorithm, prefix, cost, .. } => {
+                // 22 salt and 31 checksum characters of zero bits ('.').
+                format!("{algorithm}$${}${cost:02}${}", prefix.as_str(), ".".repeat(53))
             }
             DjangoHash::Scrypt { n, r, p, salt, hash } => {
-                DjangoHash::Scrypt { n: *n, r: *r, p: *p, salt, hash: vec![0; hash.len()] }.to_string()
+                DjangoHash::Scrypt { n: *n, r: *r, p: *p, salt: &zeros(salt), hash: vec![0; hash.len()] }.to_string()
             }
-            DjangoHash::Salted { algorithm, salt, hex } => format!("{algorithm}${salt}${}", zeros(hex)),
+            DjangoHash::Salted { algorithm, salt, hex } => format!("{algorithm}${}${}", zeros(salt), zeros(hex)),
             DjangoHash::Unsalted { algorithm, prefixed, hex } => {
                 DjangoHash::Unsalted { algorithm: *algorithm, prefixed: *prefixed, hex: &zeros(hex) }.to_string()
             }
-            DjangoHash::Crypt { salt_field, data } => {
-                format!("crypt${salt_field}${}{}", data.get(..2).unwrap_or_default(), ".".repeat(11))
-            }
+            DjangoHash::Crypt { salt_field, .. } => format!("crypt${salt_field}${}", ".".repeat(13)),
         }
     }
 }
@@ -571,6 +572,36 @@ mod tests {
         assert_eq!(decimal("1000000"), Some(1_000_000));
         for bad in ["", "+1", "-1", "01", " 1", "1 ", "1_0", "1e3", "\u{661}", "99999999999999999999999"] {
             assert_eq!(decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_decoy_depends_only_on_the_shape_never_on_a_users_salt() {
+        let pbkdf2 = format!("${}=", "A".repeat(43));
+        let argon2 = format!("${}", "A".repeat(43));
+        let scrypt = format!("$8$1${}==", "A".repeat(86));
+        let pairs = [
+            (format!("pbkdf2_sha256$1000$saltsaltsalt{pbkdf2}"), format!("pbkdf2_sha256$1000$tlasTLAStlas{pbkdf2}")),
+            (
+                format!("argon2$argon2id$v=19$m=102400,t=2,p=8$MDEyMzQ1Njc4OWFiY2RlZg{argon2}"),
+                format!("argon2$argon2id$v=19$m=102400,t=2,p=8$ZmVkY2JhOTg3NjU0MzIxMA{argon2}"),
+            ),
+            (
+                "bcrypt$$2b$12$abcdefghijklmnopqrstuu5z3pPD4L7B7Dd2bqI3y1Z/ZLqKRYk4y".into(),
+                "bcrypt$$2b$12$bbcdefghijklmnopqrstuu5z3pPD4L7B7Dd2bqI3y1Z/ZLqKRYk4y".into(),
+            ),
+            (format!("scrypt$16384$saltsalt{scrypt}"), format!("scrypt$16384$tlastlas{scrypt}")),
+            (
+                "md5$seasalt$3f86d0d3d465b7b458c231bf3555c0e3".into(),
+                "md5$saltsea$3f86d0d3d465b7b458c231bf3555c0e3".into(),
+            ),
+        ];
+        for (a, b) in &pairs {
+            let (a, b) = (DjangoHash::parse(a), DjangoHash::parse(b));
+            assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+            let (a, b) = (a.map(|h| h.decoy()).unwrap_or_default(), b.map(|h| h.decoy()).unwrap_or_default());
+            assert_eq!(a, b);
+            assert!(DjangoHash::parse(&a).is_ok(), "{a}");
         }
     }
 }
