@@ -2,6 +2,8 @@
 // `djedge serve`, both answering from the demo Django database's snapshot.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { call, getUser, login, observed, passwords, spec, targets } from './support.mjs';
 
 const usable = Object.entries(passwords).filter(([name, pw]) => pw !== null && !['inactive_ian'].includes(name));
@@ -110,6 +112,16 @@ test('the Worker and djedge serve give the same bytes for the same requests', as
   for (const [method, path, body] of requests) {
     const [worker, serve] = await Promise.all([call(targets.worker, method, path, body), call(targets.serve, method, path, body)]);
     assert.deepEqual([worker.status, worker.text], [serve.status, serve.text], `${method} ${path} ${JSON.stringify(body)}`);
+  }
+});
+
+test('health names the snapshot loaded whole: the manifest\'s digest, on the Worker and on serve', async () => {
+  const manifest = JSON.parse(readFileSync(join(process.env.DJEDGE_SNAPSHOT, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.files.at(-1).path, 'kv/stamp.json', 'the stamp is loaded last');
+  for (const base of Object.values(targets)) {
+    const { status, json } = await call(base, 'GET', '/v1/health');
+    assert.equal(status, 200);
+    assert.deepEqual(json, { status: 'ok', snapshot: { digest: manifest.digest, users: manifest.users, keys: manifest.keys } });
   }
 });
 

@@ -24,7 +24,7 @@ mod profile;
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, login_keys};
+use djedge_snapshot::{DECOY_KEY, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
 use djhash::{Algorithm, DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
@@ -168,7 +168,7 @@ impl<'a, P: Platform> Edge<'a, P> {
         }
         const ROUTES: [&str; 4] = ["/v1/health", "/v1/login", "/v1/get_user", "/v1/migrations"];
         match (request.method, request.path) {
-            ("GET", "/v1/health") => reply(200, r#"{"status":"ok"}"#.into(), "health"),
+            ("GET", "/v1/health") => self.health().await.unwrap_or_else(|e| e),
             ("POST", "/v1/login") => self.login(request.body).await.unwrap_or_else(|e| e),
             ("POST", "/v1/get_user") => self.get_user(request.body).await.unwrap_or_else(|e| e),
             ("POST", "/v1/migrations") => self.migrations(request.body).await.unwrap_or_else(|e| e),
@@ -227,6 +227,22 @@ impl<'a, P: Platform> Edge<'a, P> {
             Some(StoredValue::User(user)) if !user.is_active => error(403, "user_inactive", None),
             Some(StoredValue::User(user)) => reply(200, profile_json(&user, self.config)?, "get_user"),
         })
+    }
+
+    /// Up, and which snapshot the store has whole: the stamp a load writes
+    /// last (`null` before any snapshot is loaded).
+    async fn health(&self) -> Result<Outcome, Outcome> {
+        #[derive(serde::Serialize)]
+        struct Health {
+            status: &'static str,
+            snapshot: Option<SnapshotStamp>,
+        }
+        let stamp = self.platform.get(SNAPSHOT_KEY).await.map_err(unavailable)?;
+        let snapshot = match stamp {
+            None => None,
+            Some(json) => Some(serde_json::from_str(&json).map_err(|_| error(500, "snapshot_corrupt", None))?),
+        };
+        Ok(reply(200, serde_json::to_string(&Health { status: "ok", snapshot }).map_err(|_| internal())?, "health"))
     }
 
     async fn migrations(&self, body: &[u8]) -> Result<Outcome, Outcome> {

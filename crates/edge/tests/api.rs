@@ -418,3 +418,23 @@ fn a_uuid_primary_key_is_the_profiles_id_and_pages_through_migrations() {
     sorted.sort();
     assert_eq!(seen, sorted);
 }
+
+#[test]
+fn health_names_the_snapshot_the_store_has_whole() {
+    let mut f = Fixture::new(Offload::Computes);
+    let get = |f: &Fixture| {
+        let outcome = f.call("GET", "/v1/health", Some(&format!("Bearer {TOKEN}")), "");
+        (outcome.response.status, outcome.response.body)
+    };
+    assert_eq!(get(&f), (200, r#"{"status":"ok","snapshot":null}"#.into()), "nothing loaded yet");
+    let mut values = snapshot();
+    values.insert(djedge_snapshot::SNAPSHOT_KEY.into(), r#"{"digest":"ab12","users":6,"keys":12}"#.into());
+    f.platform.store = MemoryStore::new(values.clone());
+    assert_eq!(get(&f), (200, r#"{"status":"ok","snapshot":{"digest":"ab12","users":6,"keys":12}}"#.into()));
+    f.platform.store_down.set(true);
+    assert_eq!(get(&f), (503, r#"{"error":"store_unavailable"}"#.into()));
+    f.platform.store_down.set(false);
+    values.insert(djedge_snapshot::SNAPSHOT_KEY.into(), "not json".into());
+    f.platform.store = MemoryStore::new(values);
+    assert_eq!(get(&f).0, 500);
+}

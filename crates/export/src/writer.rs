@@ -4,6 +4,9 @@
 //!   [`ENTRIES_PER_FILE`] each, for `wrangler kv bulk put`; in a delta, only
 //!   the entries that changed since `--previous`.
 //! - `kv/delete.json`: in a delta, the keys to remove (`wrangler kv bulk delete`).
+//! - `kv/stamp.json`: `meta/snapshot`, the snapshot's identity, last of all,
+//!   so the store names the previous snapshot until everything before it is
+//!   loaded; left out of a delta that changes nothing.
 //! - `index.jsonl`: one line per user in primary-key order (its keys and the
 //!   digest of its value), then the other keys (shared-email markers, the
 //!   decoy) in key order: what the next delta compares against.
@@ -18,7 +21,7 @@ use std::fs::{self, File};
 use std::io::{BufRead as _, BufReader, BufWriter, Lines, Write as _};
 use std::path::{Path, PathBuf};
 
-use djedge_snapshot::{UserId, hex};
+use djedge_snapshot::{SNAPSHOT_KEY, SnapshotStamp, UserId, hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -80,6 +83,13 @@ impl KvValue {
     fn literal(&self) -> Result<String, ExportError> {
         serde_json::to_string(&self.value).map_err(|e| ExportError::Io(e.to_string()))
     }
+}
+
+/// An entry of a `wrangler kv bulk put` file.
+#[derive(Serialize, Deserialize)]
+struct KvPair {
+    key: String,
+    value: String,
 }
 
 /// A line of `index.jsonl`: a user (`id`, `keys`) or another key (`key`),
@@ -347,6 +357,15 @@ impl SnapshotWriter {
             write_json(&self.dir.join(&path), &deletes)?;
             self.files.push(FileEntry { path, entries: deletes.len() });
         }
+        let digest = hex(&self.index_digest.finalize());
+        if previous.as_ref().is_none_or(|previous| previous.digest != digest) {
+            let stamp = SnapshotStamp { digest: digest.clone(), users, keys: self.keys };
+            let value = serde_json::to_string(&stamp).map_err(|e| ExportError::Io(e.to_string()))?;
+            let path = "kv/stamp.json".to_string();
+            write_json(&self.dir.join(&path), &[KvPair { key: SNAPSHOT_KEY.into(), value }])?;
+            self.files.push(FileEntry { path, entries: 1 });
+            self.puts += 1;
+        }
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             kind: if previous.is_some() { "delta" } else { "full" }.into(),
@@ -355,7 +374,7 @@ impl SnapshotWriter {
             puts: self.puts,
             deletes: deletes.len() as u64,
             files: self.files,
-            digest: hex(&self.index_digest.finalize()),
+            digest,
             previous_digest: previous.map(|p| p.digest),
         };
         write_json(&self.dir.join("manifest.json"), &manifest)?;
@@ -369,11 +388,6 @@ impl SnapshotWriter {
 /// # Errors
 /// When the directory is not a full, whole snapshot.
 pub fn read_snapshot(dir: &Path) -> Result<std::collections::HashMap<String, String>, ExportError> {
-    #[derive(serde::Deserialize)]
-    struct KvPair {
-        key: String,
-        value: String,
-    }
     let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
     if manifest.kind != "full" {
         return Err(ExportError::Io(format!(

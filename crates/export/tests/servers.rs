@@ -109,9 +109,9 @@ async fn custom_model_with_uuid_keys(url: String, passwords: String, changes: &[
     run_on(url, &at("v2full"), None, custom_table()).await;
     let (mut state, _) = read_snapshot(&at("v1"));
     let (puts, deletes) = read_snapshot(&at("v2"));
-    // Only sam's keys: the decoy depends on no user, whichever came first in
-    // the random UUID order.
-    assert_eq!(puts.keys().collect::<Vec<_>>(), ["email/sam@example.com", "user/sam@example.com"]);
+    // Only sam's keys and the stamp: the decoy depends on no user, whichever
+    // came first in the random UUID order.
+    assert_eq!(puts.keys().collect::<Vec<_>>(), ["email/sam@example.com", "meta/snapshot", "user/sam@example.com"]);
     assert_eq!(deletes, ["email/zoe@example.com", "user/zoe@example.com"]);
     state.extend(puts);
     for key in &deletes {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use common::{Quiet, fixture, read_snapshot};
 use djedge_export::{ExportOptions, Exported, UserTable, export};
-use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, login_keys};
+use djedge_snapshot::{DECOY_KEY, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
 
 fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
     ExportOptions {
@@ -161,7 +161,13 @@ async fn a_custom_user_model_with_email_as_username_and_a_uuid_key() {
     let (puts, deletes) = read_snapshot(&dir.path().join("v2"));
     assert_eq!(
         puts.keys().collect::<Vec<_>>(),
-        ["email/new@example.com", "email/sam@example.com", "user/new@example.com", "user/sam@example.com"]
+        [
+            "email/new@example.com",
+            "email/sam@example.com",
+            "meta/snapshot",
+            "user/new@example.com",
+            "user/sam@example.com"
+        ]
     );
     assert_eq!(deletes, ["email/zoe@example.com", "user/zoe@example.com"]);
     state.extend(puts);
@@ -283,6 +289,7 @@ async fn a_resync_writes_exactly_what_changed() {
             "email/new@example.com",
             "email/pipe2@example.com",
             "email/sam@example.com",
+            "meta/snapshot",
             "user/alice",
             "user/newcomer",
             "user/pipe|user",
@@ -292,6 +299,14 @@ async fn a_resync_writes_exactly_what_changed() {
     assert_eq!(deletes, ["email/pipe@example.com", "email/zoe@example.com", "user/zoë"]);
     assert_eq!(second.manifest.kind, "delta");
     assert_eq!(second.manifest.previous_digest.as_deref(), Some(first.manifest.digest.as_str()));
+    // The stamp goes last, after the deletes, and names the whole new snapshot.
+    let files: Vec<&str> = second.manifest.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, ["kv/put-00000.json", "kv/delete.json", "kv/stamp.json"]);
+    let stamp: SnapshotStamp = serde_json::from_str(&puts[SNAPSHOT_KEY]).unwrap();
+    assert_eq!(stamp, SnapshotStamp { digest: second.manifest.digest.clone(), users: 25, keys: second.manifest.keys });
+    // A delta with nothing to change puts nothing, not even the stamp.
+    let third = run(&options(&db, &dir.path().join("v3"), Some(&dir.path().join("v2")))).await;
+    assert_eq!((third.manifest.puts, third.manifest.deletes, third.manifest.digest), (0, 0, second.manifest.digest));
     // The deactivated user can no longer log in through the edge once loaded.
     let Some(StoredValue::User(sam)) = lookup(&puts, "staff_sam") else { panic!("sam") };
     assert!(!sam.is_active);

@@ -9,6 +9,7 @@
 //!   case-insensitively; we never pick one of them).
 //!
 //! - `meta/decoy`: see [`DECOY_KEY`].
+//! - `meta/snapshot`: see [`SNAPSHOT_KEY`].
 //!
 //! A part too long for a key is replaced by `#` and its SHA-256 in hex, the
 //! same way on both sides.
@@ -29,6 +30,25 @@ pub const EMAIL_PREFIX: &str = "email/";
 /// stored as plain text: verified for unknown logins so they take as long as
 /// wrong passwords.
 pub const DECOY_KEY: &str = "meta/decoy";
+/// The key of the loaded snapshot's [`SnapshotStamp`], loaded after every
+/// other key of it: while a load is under way or broken off, it still names
+/// the previous snapshot, so a half-loaded one is detectable
+/// (`GET /v1/health` shows it).
+pub const SNAPSHOT_KEY: &str = "meta/snapshot";
+
+/// What `meta/snapshot` holds: the identity and size of the whole snapshot
+/// (a delta's stamp is the full snapshot's it brings the store to).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotStamp {
+    /// The manifest's `digest`.
+    pub digest: String,
+    /// Users in the snapshot.
+    pub users: u64,
+    /// Username and email keys in the snapshot.
+    pub keys: u64,
+}
+
 /// Prefix of the edge's migration records, `migrated/<user id>`. The export
 /// never writes or deletes them.
 pub const MIGRATED_PREFIX: &str = "migrated/";
