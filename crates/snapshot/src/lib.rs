@@ -45,7 +45,7 @@ pub struct SnapshotStamp {
     pub digest: String,
     /// Users in the snapshot.
     pub users: u64,
-    /// Username and email keys in the snapshot.
+    /// Keys in the snapshot, this one aside (the manifest's `keys`).
     pub keys: u64,
 }
 
@@ -62,7 +62,8 @@ pub enum UserId {
     /// An integer key.
     Integer(i64),
     /// A UUID key. Ordered by its bytes, as PostgreSQL orders `uuid` and as
-    /// SQLite and MySQL order Django's `char(32)` hex.
+    /// SQLite and MySQL order Django's `char(32)` hex (MariaDB's own `uuid`
+    /// sorts otherwise: the exporter orders it by its text).
     Uuid(uuid::Uuid),
 }
 
@@ -82,8 +83,8 @@ pub struct NotAUserId;
 impl FromStr for UserId {
     type Err = NotAUserId;
 
-    /// A decimal integer, or a UUID hyphenated or as Django stores it outside
-    /// PostgreSQL (32 hex digits).
+    /// A decimal integer, or a UUID hyphenated or as Django stores it where
+    /// the database has no uuid type (32 hex digits).
     fn from_str(text: &str) -> Result<Self, NotAUserId> {
         if let Ok(id) = text.parse::<i64>() {
             return Ok(UserId::Integer(id));
