@@ -88,7 +88,7 @@ impl fmt::Display for Algorithm {
 }
 
 /// The argon2 variant named in the string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Argon2Variant {
     /// `argon2d`
     D,
@@ -110,7 +110,7 @@ impl Argon2Variant {
 }
 
 /// The argon2 version field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Argon2Version {
     /// No `v=` field: argon2-cffi before 16.0 wrote none, and it means 0x10.
     Implicit10,
@@ -122,7 +122,7 @@ pub enum Argon2Version {
 
 /// The `$2?$` prefix of a bcrypt string; pyca/bcrypt 4 (which Django calls)
 /// computes all four the same way and writes back the prefix it read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BcryptPrefix {
     /// `2a`
     A,
@@ -287,7 +287,77 @@ impl<'a> DjangoHash<'a> {
     }
 }
 
+/// A field's cost parameters: what verifying it costs, and what a decoy of
+/// it keeps. Shown as the migration report labels it (`iterations=1000000`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Cost {
+    /// PBKDF2.
+    Iterations(u64),
+    /// argon2.
+    Argon2 {
+        /// The variant.
+        variant: Argon2Variant,
+        /// The version field.
+        version: Argon2Version,
+        /// `m`, in KiB.
+        memory_kib: u32,
+        /// `t`.
+        passes: u32,
+        /// `p`.
+        lanes: u32,
+    },
+    /// bcrypt and bcrypt_sha256.
+    Bcrypt {
+        /// The `$2?$` prefix.
+        prefix: BcryptPrefix,
+        /// The log2 cost.
+        cost: u32,
+    },
+    /// scrypt.
+    Scrypt {
+        /// `N`.
+        n: u64,
+        /// `r`.
+        r: u32,
+        /// `p`.
+        p: u32,
+    },
+}
+
+impl fmt::Display for Cost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cost::Iterations(iterations) => write!(f, "iterations={iterations}"),
+            Cost::Argon2 { variant, memory_kib, passes, lanes, .. } => {
+                write!(f, "{} m={memory_kib},t={passes},p={lanes}", variant.name())
+            }
+            Cost::Bcrypt { cost, .. } => write!(f, "cost={cost}"),
+            Cost::Scrypt { n, r, p } => write!(f, "N={n},r={r},p={p}"),
+        }
+    }
+}
+
 impl DjangoHash<'_> {
+    /// The cost parameters; `None` for the salted and unsalted digests and
+    /// crypt, which have none.
+    #[must_use]
+    pub fn cost(&self) -> Option<Cost> {
+        match self {
+            DjangoHash::Pbkdf2 { iterations, .. } => Some(Cost::Iterations(*iterations)),
+            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, .. } => Some(Cost::Argon2 {
+                variant: *variant,
+                version: *version,
+                memory_kib: *memory_kib,
+                passes: *passes,
+                lanes: *lanes,
+            }),
+            DjangoHash::Bcrypt { prefix, cost, .. } => Some(Cost::Bcrypt { prefix: *prefix, cost: *cost }),
+            DjangoHash::Scrypt { n, r, p, .. } => Some(Cost::Scrypt { n: *n, r: *r, p: *p }),
+            DjangoHash::Salted { .. } | DjangoHash::Unsalted { .. } | DjangoHash::Crypt { .. } => None,
+        }
+    }
+
     /// A field of the same algorithm, cost and lengths whose salt and digest
     /// are all zero bits: verifying any password against it costs what
     /// verifying against this one does, and no known password matches it.

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use djedge_snapshot::{UserId, UserRecord};
-use djhash::DjangoHash;
+use djhash::{Cost, DjangoHash};
 use serde::Serialize;
 
 /// One user (or row) and what is wrong with it.
@@ -72,28 +72,6 @@ pub struct Report {
     decoys: HashMap<(&'static str, Option<Cost>), (u64, String)>,
 }
 
-/// A hash's cost parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Cost {
-    Iterations(u64),
-    Argon2 { variant: &'static str, memory_kib: u32, passes: u32, lanes: u32 },
-    Bcrypt(u32),
-    Scrypt { n: u64, r: u32, p: u32 },
-}
-
-impl fmt::Display for Cost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Cost::Iterations(iterations) => write!(f, "iterations={iterations}"),
-            Cost::Argon2 { variant, memory_kib, passes, lanes } => {
-                write!(f, "{variant} m={memory_kib},t={passes},p={lanes}")
-            }
-            Cost::Bcrypt(cost) => write!(f, "cost={cost}"),
-            Cost::Scrypt { n, r, p } => write!(f, "N={n},r={r},p={p}"),
-        }
-    }
-}
-
 impl Report {
     /// Counts and checks one user written to the snapshot.
     pub fn add_user(&mut self, user: &UserRecord, limits: &djhash::Limits) {
@@ -154,20 +132,8 @@ impl Report {
 fn classify(password: &str, limits: &djhash::Limits) -> (&'static str, Option<Cost>, Option<String>) {
     match DjangoHash::parse(password) {
         Ok(hash) => {
-            let cost = match &hash {
-                DjangoHash::Pbkdf2 { iterations, .. } => Some(Cost::Iterations(*iterations)),
-                DjangoHash::Argon2 { variant, memory_kib, passes, lanes, .. } => Some(Cost::Argon2 {
-                    variant: variant.name(),
-                    memory_kib: *memory_kib,
-                    passes: *passes,
-                    lanes: *lanes,
-                }),
-                DjangoHash::Bcrypt { cost, .. } => Some(Cost::Bcrypt(*cost)),
-                DjangoHash::Scrypt { n, r, p, .. } => Some(Cost::Scrypt { n: *n, r: *r, p: *p }),
-                _ => None,
-            };
             let over_cap = djhash::check_limits(&hash, limits).err().map(|e| e.to_string());
-            (hash.algorithm().name(), cost, over_cap)
+            (hash.algorithm().name(), hash.cost(), over_cap)
         }
         Err(djhash::Error::Unusable) => ("unusable", None, Some("unusable_password".into())),
         Err(djhash::Error::UnknownAlgorithm) => ("unknown", None, Some(djhash::Error::UnknownAlgorithm.to_string())),
