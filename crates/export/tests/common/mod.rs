@@ -37,3 +37,16 @@ pub fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
     }
     (puts, deletes)
 }
+
+/// The store after loading the delta in `delta` onto the full snapshot in
+/// `previous`, in the manifest's order, as the README loads it: puts, then
+/// deletes.
+pub fn loaded(previous: &Path, delta: &Path) -> BTreeMap<String, String> {
+    let (mut state, _) = read_snapshot(previous);
+    let (puts, deletes) = read_snapshot(delta);
+    state.extend(puts);
+    for key in &deletes {
+        state.remove(key);
+    }
+    state
+}
