@@ -237,11 +237,7 @@ impl<'a, P: Platform> Edge<'a, P> {
             status: &'static str,
             snapshot: Option<SnapshotStamp>,
         }
-        let stamp = self.platform.get(SNAPSHOT_KEY).await.map_err(unavailable)?;
-        let snapshot = match stamp {
-            None => None,
-            Some(json) => Some(serde_json::from_str(&json).map_err(|_| error(500, "snapshot_corrupt", None))?),
-        };
+        let snapshot = self.stored(SNAPSHOT_KEY).await?;
         Ok(reply(200, serde_json::to_string(&Health { status: "ok", snapshot }).map_err(|_| internal())?, "health"))
     }
 
@@ -279,13 +275,17 @@ impl<'a, P: Platform> Edge<'a, P> {
     /// The record for what a person typed: a username exactly, else an email.
     async fn find(&self, login: &str) -> Result<Option<StoredValue>, Outcome> {
         let (username_key, email_key) = login_keys(login);
-        let mut value = self.platform.get(&username_key).await.map_err(unavailable)?;
-        if value.is_none() {
-            if let Some(email_key) = email_key {
-                value = self.platform.get(&email_key).await.map_err(unavailable)?;
-            }
+        let value = self.stored(&username_key).await?;
+        match (value, email_key) {
+            (None, Some(email_key)) => self.stored(&email_key).await,
+            (value, _) => Ok(value),
         }
-        match value {
+    }
+
+    /// The JSON value under `key`, if any: a 503 when the store cannot
+    /// answer, a 500 when the value is not what the key holds.
+    async fn stored<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Outcome> {
+        match self.platform.get(key).await.map_err(unavailable)? {
             None => Ok(None),
             Some(json) => serde_json::from_str(&json).map(Some).map_err(|_| error(500, "snapshot_corrupt", None)),
         }
