@@ -27,7 +27,7 @@ for server in postgres mariadb; do
 done
 
 cargo test --workspace
-cargo test -p djhash --target wasm32-unknown-unknown --test django_vectors --test malformed
+cargo test -p djhash --target wasm32-unknown-unknown --lib --test django_vectors --test malformed
 cargo clippy --workspace --all-targets -- -D warnings
 cargo fmt --all --check
 

@@ -18,16 +18,19 @@
 
 extern crate alloc;
 
+mod arena;
 mod error;
 mod limits;
 mod parse;
 mod pbkdf2_sha256;
+mod scrypt;
 mod verify;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use arena::Arena;
 pub use error::{Cap, Error};
 pub use limits::{
     DEFAULT_MAX_ARGON2_MEMORY_KIB, DEFAULT_MAX_ARGON2_PASSES, DEFAULT_MAX_BCRYPT_COST, DEFAULT_MAX_PBKDF2_ITERATIONS,

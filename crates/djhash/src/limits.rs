@@ -56,6 +56,19 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The size of a verifier's [`crate::Arena`]: room for the largest
+    /// argon2 and the largest scrypt these caps allow, one at a time (a
+    /// scrypt's `V`, `X` and `T` take at most three blocks more than the
+    /// memory OpenSSL counts). 100 MiB under the defaults.
+    pub fn arena_bytes(&self) -> usize {
+        let block = crate::arena::BLOCK_BYTES;
+        let argon2 = usize::try_from(self.max_argon2_memory_kib).unwrap_or(usize::MAX).saturating_mul(1024);
+        let scrypt = usize::try_from(self.max_scrypt_memory_bytes).unwrap_or(usize::MAX).saturating_add(3 * block);
+        argon2.max(scrypt).div_ceil(block).saturating_mul(block)
+    }
+}
+
 pub(crate) fn check(cap: Cap, value: u64, limit: u64) -> Result<(), Error> {
     if value > limit { Err(Error::OverCap { cap, value, limit }) } else { Ok(()) }
 }

@@ -3,38 +3,43 @@
 //! Every digest is compared in constant time. Costs are checked against the
 //! [`Limits`] before any hashing starts.
 
-use alloc::vec::Vec;
-
 use base64::Engine as _;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use crate::arena::Arena;
 use crate::error::Cap;
 use crate::limits::{self, Limits};
 use crate::parse::{Argon2Variant, Argon2Version};
 use crate::{Algorithm, DjangoHash, Error};
 
-/// Verifies Django password fields under a set of [`Limits`].
+/// Verifies Django password fields under a set of [`Limits`], with its
+/// large working memory in one [`Arena`].
 ///
-/// Keeps one argon2 working buffer across calls: a Worker that verifies
-/// Django's default argon2 (100 MiB) again and again reuses the same memory
-/// instead of growing the Wasm heap per login.
+/// A Worker that verifies argon2 and scrypt in any mix, again and again,
+/// reuses the same arena instead of growing the Wasm heap.
 #[derive(Debug, Default)]
 pub struct Verifier {
     limits: Limits,
-    argon2_blocks: Vec<argon2::Block>,
+    arena: Arena,
 }
 
 impl Verifier {
-    /// A verifier enforcing `limits`.
+    /// A verifier enforcing `limits`; it reserves its arena
+    /// ([`Limits::arena_bytes`]) at the first argon2 or scrypt.
     pub fn new(limits: Limits) -> Self {
-        Verifier { limits, argon2_blocks: Vec::new() }
+        Verifier { limits, arena: Arena::new() }
     }
 
     /// The limits this verifier enforces.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Bytes of arena reserved so far.
+    pub fn arena_bytes(&self) -> usize {
+        self.arena.reserved_bytes()
     }
 
     /// Does `password` match the Django password field `encoded`?
@@ -69,11 +74,7 @@ impl Verifier {
                 };
                 let params = argon2::Params::new(*memory_kib, *passes, *lanes, Some(hash.len()))
                     .map_err(|_| Error::malformed(Algorithm::Argon2, "parameters argon2 refuses"))?;
-                let blocks = params.block_count();
-                if self.argon2_blocks.len() < blocks {
-                    self.argon2_blocks.resize(blocks, argon2::Block::default());
-                }
-                let memory = self.argon2_blocks.get_mut(..blocks).unwrap_or_default();
+                let memory = self.arena.argon2(&self.limits, params.block_count())?;
                 let mut out = alloc::vec![0u8; hash.len()];
                 argon2::Argon2::new(algorithm, version, params)
                     .hash_password_into_with_memory(password, salt, &mut out, memory)
@@ -84,19 +85,10 @@ impl Verifier {
                 Ok(bcrypt(*algorithm == Algorithm::BcryptSha256, password, *cost, *salt, salt_and_checksum))
             }
             DjangoHash::Scrypt { n, r, p, salt, hash } => {
-                // scrypt allocates its own buffer (16 MiB at Django's
-                // default): handing argon2's back first keeps a Worker's
-                // peak at the larger of the two, not their sum (the
-                // isolate has 128 MB). A later argon2 reuses the space.
-                self.argon2_blocks = Vec::new();
-                // parse() guarantees a power of two; log2 of a u64 fits a u8.
-                let log_n = n.trailing_zeros() as u8;
-                let params = scrypt::Params::new(log_n, *r, *p)
-                    .map_err(|_| Error::malformed(Algorithm::Scrypt, "parameters scrypt refuses"))?;
-                let mut out = [0u8; 64];
-                scrypt::scrypt(password, salt.as_bytes(), &params, &mut out)
-                    .map_err(|_| Error::malformed(Algorithm::Scrypt, "output length scrypt refuses"))?;
-                Ok(bool::from(out.ct_eq(hash.as_slice())))
+                let params = crate::scrypt::Params::new(*n, *r, *p)
+                    .ok_or(Error::malformed(Algorithm::Scrypt, "parameters this platform cannot address"))?;
+                let key = self.arena.scrypt(&self.limits, password, salt.as_bytes(), params)?;
+                Ok(bool::from(key.ct_eq(hash.as_slice())))
             }
             DjangoHash::Salted { algorithm, salt, hex } => {
                 Ok(hex_digest_eq(*algorithm, &[salt.as_bytes(), password], hex))
