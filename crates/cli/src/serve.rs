@@ -1,6 +1,7 @@
 //! `djedge serve`: the edge core over hyper, answering from a snapshot held
 //! in memory. The hash work runs on tokio's blocking pool, one request per
-//! thread, so slow hashes never stall the connections.
+//! thread, so slow hashes never stall the connections; argon2 and scrypt
+//! take one of the core's arenas, one per CPU.
 
 use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
@@ -10,8 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use djedge_edge::{
-    Clock, Config, Edge, MAX_BODY_BYTES, MemoryStore, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload,
-    RESPONSE_HEADERS, State, Store, StoreError,
+    Clock, Config, Edge, MAX_BODY_BYTES, Memory, MemoryStore, Migration, MigrationPage, NoOffload, Pbkdf2Hash,
+    Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
 };
 use djedge_export::read_snapshot;
 use http_body_util::{BodyExt as _, Full};
@@ -48,6 +49,8 @@ impl Clock for ServePlatform {
         i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
     }
 }
+
+impl Memory for ServePlatform {}
 
 impl Pbkdf2Offload for ServePlatform {
     fn pbkdf2(&self, h: Pbkdf2Hash, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
@@ -96,8 +99,11 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         None => None,
     };
     let keys = store.len();
-    let served =
-        Arc::new(Served { config, platform: ServePlatform { store, migrations_file }, state: State::default() });
+    // One arena per core: argon2 and scrypt beyond that wait their turn,
+    // so memory stays at that many arenas whatever the load.
+    let arenas = std::thread::available_parallelism().map_or(1, usize::from);
+    let state = State::with_arenas(arenas);
+    let served = Arc::new(Served { config, platform: ServePlatform { store, migrations_file }, state });
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {

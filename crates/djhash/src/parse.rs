@@ -339,6 +339,12 @@ impl fmt::Display for Cost {
 }
 
 impl DjangoHash<'_> {
+    /// Does verifying it take a verifier's [`crate::Arena`] (argon2 and
+    /// scrypt)? Everything else works in a few bytes on the stack.
+    pub const fn needs_arena(&self) -> bool {
+        matches!(self, DjangoHash::Argon2 { .. } | DjangoHash::Scrypt { .. })
+    }
+
     /// The cost parameters; `None` for the salted and unsalted digests and
     /// crypt, which have none.
     #[must_use]

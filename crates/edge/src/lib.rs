@@ -22,6 +22,7 @@ mod platform;
 mod profile;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use djedge_snapshot::{DECOY_KEY, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
@@ -33,7 +34,7 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 pub use memory::MemoryStore;
-pub use platform::{Clock, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError};
+pub use platform::{Clock, Memory, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError};
 pub use profile::{Profile, user_id};
 
 /// Request bodies larger than this get a 400: the largest real one is a
@@ -55,8 +56,8 @@ const FALLBACK_DECOY: &str =
 const RECORDED_MEMORY: usize = 100_000;
 
 /// Everything a platform provides.
-pub trait Platform: Store + Clock + Pbkdf2Offload {}
-impl<T: Store + Clock + Pbkdf2Offload> Platform for T {}
+pub trait Platform: Store + Clock + Pbkdf2Offload + Memory {}
+impl<T: Store + Clock + Pbkdf2Offload + Memory> Platform for T {}
 
 /// A deployment's settings.
 #[derive(Clone, Debug)]
@@ -84,15 +85,55 @@ impl Config {
     }
 }
 
-/// What an instance keeps between requests: working buffers, the decoy,
-/// the migrations it has already recorded.
-#[derive(Debug, Default)]
+/// What an instance keeps between requests: the verifiers' arenas, the
+/// decoy, the migrations it has already recorded.
+#[derive(Debug)]
 pub struct State {
-    // Verification never awaits, so one verifier (and its argon2 buffer)
-    // serves a single-threaded Worker; natively, one per busy thread.
-    verifiers: Mutex<Vec<Verifier>>,
+    // Each slot is one verifier and its arena (100 MiB under the default
+    // caps), reserved at its first argon2 or scrypt and kept. A request
+    // that needs an arena waits for a free slot: requests interleave at
+    // every await, and a second arena would not fit a Worker's 128 MB.
+    arenas: Vec<futures_util::lock::Mutex<Option<Verifier>>>,
+    next_arena: AtomicUsize,
     decoy: OnceLock<String>,
     recorded: Mutex<HashSet<UserId>>,
+}
+
+impl Default for State {
+    /// One arena: a Worker isolate's budget.
+    fn default() -> Self {
+        State::with_arenas(1)
+    }
+}
+
+impl State {
+    /// At most `arenas` argon2 or scrypt verifications at a time (at least
+    /// one): `djedge serve` has one per core.
+    pub fn with_arenas(arenas: usize) -> Self {
+        State {
+            arenas: (0..arenas.max(1)).map(|_| futures_util::lock::Mutex::new(None)).collect(),
+            next_arena: AtomicUsize::new(0),
+            decoy: OnceLock::new(),
+            recorded: Mutex::default(),
+        }
+    }
+
+    /// Bytes the idle arenas have reserved (a busy one is not counted).
+    pub fn arena_bytes(&self) -> usize {
+        self.arenas.iter().filter_map(|slot| slot.try_lock()?.as_ref().map(Verifier::arena_bytes)).sum()
+    }
+
+    /// A free arena slot, or the next one's turn.
+    async fn arena(&self) -> futures_util::lock::MutexGuard<'_, Option<Verifier>> {
+        if let Some(free) = self.arenas.iter().find_map(|slot| slot.try_lock()) {
+            return free;
+        }
+        let turn = self.next_arena.fetch_add(1, Ordering::Relaxed) % self.arenas.len();
+        match self.arenas.get(turn) {
+            Some(slot) => slot.lock().await,
+            None => unreachable!("turn is taken modulo the slots, of which there is at least one"),
+        }
+    }
 }
 
 /// An HTTP request, as the adapter received it.
@@ -229,16 +270,20 @@ impl<'a, P: Platform> Edge<'a, P> {
         })
     }
 
-    /// Up, and which snapshot the store has whole: the stamp a load writes
-    /// last (`null` before any snapshot is loaded).
+    /// Up, which snapshot the store has whole (the stamp a load writes
+    /// last, `null` before any snapshot is loaded), and in a Worker its
+    /// Wasm memory.
     async fn health(&self) -> Result<Outcome, Outcome> {
         #[derive(serde::Serialize)]
         struct Health {
             status: &'static str,
             snapshot: Option<SnapshotStamp>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            wasm_memory_mib: Option<usize>,
         }
         let snapshot = self.stored(SNAPSHOT_KEY).await?;
-        Ok(reply(200, serde_json::to_string(&Health { status: "ok", snapshot }).map_err(|_| internal())?, "health"))
+        let health = Health { status: "ok", snapshot, wasm_memory_mib: self.platform.wasm_memory_mib() };
+        Ok(reply(200, serde_json::to_string(&health).map_err(|_| internal())?, "health"))
     }
 
     async fn migrations(&self, body: &[u8]) -> Result<Outcome, Outcome> {
@@ -308,11 +353,13 @@ impl<'a, P: Platform> Edge<'a, P> {
                 }
             }
         }
-        let pooled = self.state.verifiers.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut verifier = pooled.unwrap_or_else(|| Verifier::new(self.config.limits));
-        let verdict = verifier.verify_parsed(password, &hash);
-        self.state.verifiers.lock().unwrap_or_else(PoisonError::into_inner).push(verifier);
-        verdict
+        if !hash.needs_arena() {
+            return Verifier::new(self.config.limits).verify_parsed(password, &hash);
+        }
+        // Caps first: a hash over them never waits for an arena.
+        djhash::check_limits(&hash, &self.config.limits)?;
+        let mut slot = self.state.arena().await;
+        slot.get_or_insert_with(|| Verifier::new(self.config.limits)).verify_parsed(password, &hash)
     }
 
     /// Costs what verifying a real user's password costs; the verdict is

@@ -44,6 +44,15 @@ pub trait Clock {
     fn now_unix_ms(&self) -> i64;
 }
 
+/// The instance's memory, where it has a figure worth reporting.
+pub trait Memory {
+    /// A Worker's Wasm linear memory in MiB: it only grows, so this is the
+    /// isolate's peak. `None` natively.
+    fn wasm_memory_mib(&self) -> Option<usize> {
+        None
+    }
+}
+
 /// Which PBKDF2 an offload is asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pbkdf2Hash {

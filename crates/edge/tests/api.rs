@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 
 use djedge_edge::{
-    Clock, Config, Edge, MemoryStore, Migration, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State,
-    Store, StoreError,
+    Clock, Config, Edge, Memory, MemoryStore, Migration, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request,
+    State, Store, StoreError,
 };
 use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, UserRecord, email_key, username_key};
 
@@ -99,6 +99,8 @@ impl Store for TestPlatform {
         async move { if down { Err(StoreError("down".into())) } else { page.await } }
     }
 }
+
+impl Memory for TestPlatform {}
 
 impl Clock for TestPlatform {
     fn now_unix_ms(&self) -> i64 {

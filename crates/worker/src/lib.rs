@@ -8,8 +8,8 @@ mod webcrypto;
 use std::sync::{LazyLock, OnceLock};
 
 use djedge_edge::{
-    Clock, Config, Edge, MAX_BODY_BYTES, Migration, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State,
-    Store, StoreError,
+    Clock, Config, Edge, MAX_BODY_BYTES, Memory, Migration, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS,
+    State, Store, StoreError,
 };
 use djedge_snapshot::MIGRATED_PREFIX;
 use futures_util::StreamExt as _;
@@ -18,8 +18,8 @@ use worker::{Context, Env, Headers, Request, Response, event, kv::KvStore};
 /// The KV binding in wrangler.toml.
 const KV_BINDING: &str = "DJEDGE_KV";
 
-// Lives as long as the isolate: the argon2 buffer, the decoy, the
-// migrations already written.
+// Lives as long as the isolate: the one arena (argon2 and scrypt), the
+// decoy, the migrations already written.
 static STATE: LazyLock<State> = LazyLock::new(State::default);
 // Secrets and vars are fixed for an isolate's life (changing them deploys a
 // new version): read once, with the token's digest.
@@ -56,6 +56,12 @@ impl Store for WorkerPlatform {
 impl Clock for WorkerPlatform {
     fn now_unix_ms(&self) -> i64 {
         js_sys::Date::now() as i64
+    }
+}
+
+impl Memory for WorkerPlatform {
+    fn wasm_memory_mib(&self) -> Option<usize> {
+        Some(wasm_memory_mib())
     }
 }
 
@@ -100,7 +106,8 @@ async fn capped_body(request: &mut Request) -> worker::Result<Vec<u8>> {
 }
 
 /// The isolate's Wasm memory: it only grows, so this is its peak so far
-/// (argon2 at Django's default needs 100 MiB of the isolate's 128 MB).
+/// (the arena for argon2 at Django's default is 100 MiB of the isolate's
+/// 128 MB).
 fn wasm_memory_mib() -> usize {
     #[cfg(target_arch = "wasm32")]
     {
