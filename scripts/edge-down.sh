@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops what scripts/edge-up.sh started (each in its own process group:
-# wrangler runs workerd as a child).
+# scripts/workerd.mjs runs workerd as a child).
 cd "$(dirname "$0")/.."
 for name in worker serve; do
   pidfile=target/edge/$name.pid

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the edge locally against the demo Django database: exports it,
 # loads the snapshot into wrangler's local KV, and starts the Worker in
-# local workerd (`wrangler dev`) and `djedge serve` beside it, both with the
+# local workerd (scripts/workerd.mjs: Miniflare with wrangler.toml's
+# bindings, without `wrangler dev`'s dev-only proxy, whose 503s under load
+# are its own) and `djedge serve` beside it, both with the
 # same token. Prints the environment the tests and the demo read; stop both
 # with scripts/edge-down.sh.
 #
@@ -27,11 +29,10 @@ for file in $(python3 -c 'import json,sys; print(" ".join(f["path"] for f in jso
   npx wrangler kv bulk put --local --binding DJEDGE_KV --persist-to "$state/wrangler" "$state/snapshot/$file" >&2
 done
 
-# The build ran above; wrangler's own [build] step then finds nothing to do.
 # The token goes in a file, not on a command line other users can read.
 (umask 077 && echo "DJEDGE_API_TOKEN=$token" >"$state/worker.env")
-setsid npx wrangler dev --persist-to "$state/wrangler" --ip 127.0.0.1 --port "$worker_port" \
-  --env-file "$state/worker.env" --show-interactive-dev-session=false >"$state/worker.log" 2>&1 &
+setsid node scripts/workerd.mjs --persist-to "$state/wrangler" --port "$worker_port" \
+  --env-file "$state/worker.env" >"$state/worker.log" 2>&1 &
 echo $! >"$state/worker.pid"
 DJEDGE_API_TOKEN=$token setsid target/release/djedge serve --snapshot "$state/snapshot" \
   --listen "127.0.0.1:$serve_port" --migrations "$state/migrations.jsonl" >"$state/serve.log" 2>&1 &
@@ -52,5 +53,7 @@ export DJEDGE_WORKER_URL=http://127.0.0.1:$worker_port
 export DJEDGE_SERVE_URL=http://127.0.0.1:$serve_port
 export DJEDGE_SNAPSHOT=$PWD/$state/snapshot
 export DJEDGE_STARTED_AT_MS=$started_ms
+export DJEDGE_WORKER_LOG=$PWD/$state/worker.log
+export DJEDGE_SERVE_PID=$PWD/$state/serve.pid
 ENV
 echo "edge-up: the Worker on http://127.0.0.1:$worker_port and djedge serve on http://127.0.0.1:$serve_port; environment in $state/env" >&2

@@ -19,6 +19,15 @@ function required(name) {
   return value;
 }
 
+/** Every user record in the loaded snapshot (DJEDGE_SNAPSHOT). */
+export function demoUsers() {
+  const dir = required('DJEDGE_SNAPSHOT');
+  const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8'));
+  return manifest.files.flatMap((file) => JSON.parse(readFileSync(`${dir}/${file.path}`, 'utf8')))
+    .filter((pair) => pair.key.startsWith('user/'))
+    .map((pair) => JSON.parse(pair.value));
+}
+
 // --- the API, checked against openapi.json on every call -----------------
 
 export const spec = JSON.parse(readFileSync(`${root}openapi.json`, 'utf8'));
