@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
+use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
 use djedge_snapshot::UserId;
 use time::format_description::well_known::Rfc3339;
 
@@ -21,7 +21,7 @@ pub fn files(args: &ImportFilesArgs) -> Result<(), String> {
         email_verified: args.email_verified,
         max_file_bytes: MAX_FILE_BYTES,
     };
-    let report = djedge_auth0_import::write_import_files(&snapshot, &migrated, &options)?;
+    let report = djedge_auth0_files::write_import_files(&snapshot, &migrated, &options)?;
     println!(
         "{} of {} users in {} files under {} ({} blocked, {} without a password); {} left out:",
         report.imported,
@@ -50,12 +50,12 @@ pub fn progress(args: &ProgressArgs) -> Result<(), String> {
         Some(now) => time::OffsetDateTime::parse(now, &Rfc3339).map_err(|e| format!("--now {now:?}: {e}"))?,
         None => time::OffsetDateTime::now_utc(),
     };
-    let progress = djedge_auth0_import::progress(&snapshot, &migrated, now)?;
+    let progress = djedge_auth0_files::progress(&snapshot, &migrated, now)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&progress).map_err(|e| e.to_string())?);
         return Ok(());
     }
-    let line = |label: &str, c: &djedge_auth0_import::Count| {
+    let line = |label: &str, c: &djedge_auth0_files::Count| {
         println!("  {label:<20} {:>9} of {:>9}  {:>5.1}%", c.migrated, c.active, c.percent);
     };
     println!("migrated through the edge (active users):");
@@ -85,18 +85,18 @@ pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
     let env = |name: &str| {
         std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"))
     };
-    let credentials = djedge_auth0_jobs::Credentials {
+    let credentials = djedge_auth0_api::Credentials {
         domain: args.domain.clone(),
         client_id: env("AUTH0_CLIENT_ID")?,
         client_secret: env("AUTH0_CLIENT_SECRET")?,
     };
-    let options = djedge_auth0_jobs::SubmitOptions {
+    let options = djedge_auth0_api::SubmitOptions {
         dir: args.files.clone(),
         connection_id: args.connection_id.clone(),
         poll_interval: std::time::Duration::from_secs(args.poll_seconds.max(1)),
         max_active_jobs: 2,
     };
-    let state = djedge_auth0_jobs::submit(&credentials, &options, &mut |line| eprintln!("{line}"))?;
+    let state = djedge_auth0_api::submit(&credentials, &options, &mut |line| eprintln!("{line}"))?;
     let failed: Vec<&String> =
         state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
     println!(

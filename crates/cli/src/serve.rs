@@ -11,10 +11,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use djedge_edge::{
-    Clock, Config, Edge, MAX_BODY_BYTES, Memory, MemoryStore, Migration, MigrationPage, NoOffload, Pbkdf2Hash,
-    Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
+    Clock, Config, Edge, MAX_BODY_BYTES, Memory, MemoryStore, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload,
+    RESPONSE_HEADERS, State, Store, StoreError,
 };
-use djedge_export::read_snapshot;
+use djedge_snapshot::{Migration, read_snapshot};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;

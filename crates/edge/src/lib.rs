@@ -17,15 +17,16 @@
 //!   (it carries an HMAC under the token): anything else is a 400, not a
 //!   store error.
 
+mod answer;
 mod memory;
 mod platform;
-mod profile;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use djedge_snapshot::{DECOY_KEY, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
+use answer::{Reply, Route};
+use djedge_snapshot::{DECOY_KEY, Migration, Profile, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
 use djhash::{Algorithm, DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
@@ -33,9 +34,9 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+pub use answer::{ApiError, Event, WrongCredentials};
 pub use memory::MemoryStore;
-pub use platform::{Clock, Memory, Migration, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError};
-pub use profile::{Profile, user_id};
+pub use platform::{Clock, Memory, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError};
 
 /// Request bodies larger than this get a 400: the largest real one is a
 /// login with a long password.
@@ -166,7 +167,7 @@ pub struct Outcome {
     /// A first login through this instance: store it, after responding.
     pub migrated: Option<Migration>,
     /// What happened, for the log: no secrets in it.
-    pub event: &'static str,
+    pub event: Event,
 }
 
 /// The request-handling core.
@@ -204,18 +205,17 @@ impl<'a, P: Platform> Edge<'a, P> {
 
     /// Answers one request.
     pub async fn handle(&self, request: &Request<'_>) -> Outcome {
-        if !self.authorized(request.authorization) {
-            return error(401, "unauthorized", None);
-        }
-        const ROUTES: [&str; 4] = ["/v1/health", "/v1/login", "/v1/get_user", "/v1/migrations"];
-        match (request.method, request.path) {
-            ("GET", "/v1/health") => self.health().await.unwrap_or_else(|e| e),
-            ("POST", "/v1/login") => self.login(request.body).await.unwrap_or_else(|e| e),
-            ("POST", "/v1/get_user") => self.get_user(request.body).await.unwrap_or_else(|e| e),
-            ("POST", "/v1/migrations") => self.migrations(request.body).await.unwrap_or_else(|e| e),
-            (_, path) if ROUTES.contains(&path) => error(405, "method_not_allowed", None),
-            _ => error(404, "unknown_endpoint", None),
-        }
+        let answer = match self.authorized(request.authorization) {
+            false => Err(ApiError::Unauthorized),
+            true => match Route::parse(request.method, request.path) {
+                Err(e) => Err(e),
+                Ok(Route::Health) => self.health().await,
+                Ok(Route::Login) => self.login(request.body).await,
+                Ok(Route::GetUser) => self.get_user(request.body).await,
+                Ok(Route::Migrations) => self.migrations(request.body).await,
+            },
+        };
+        answer.map_or_else(ApiError::into_outcome, Reply::into_outcome)
     }
 
     fn authorized(&self, header: Option<&str>) -> bool {
@@ -225,55 +225,55 @@ impl<'a, P: Platform> Edge<'a, P> {
         bool::from(Sha256::digest(presented.as_bytes()).as_slice().ct_eq(expected))
     }
 
-    async fn login(&self, body: &[u8]) -> Result<Outcome, Outcome> {
+    async fn login(&self, body: &[u8]) -> Result<Reply, ApiError> {
         let LoginBody { username, password } = parse_body(body)?;
         let password = password.as_bytes();
         let user = match self.find(&username).await? {
             None => {
                 self.spend_decoy(password).await;
-                return Ok(wrong_credentials("unknown_login"));
+                return Err(ApiError::WrongCredentials(WrongCredentials::UnknownLogin));
             }
             Some(StoredValue::AmbiguousEmail { .. }) => {
                 self.spend_decoy(password).await;
-                return Ok(error(409, "ambiguous_email", None));
+                return Err(ApiError::AmbiguousEmail);
             }
             Some(StoredValue::User(user)) => user,
         };
-        Ok(match self.verify(password, &user.password).await {
-            Ok(true) if user.is_active => Outcome {
-                response: Response { status: 200, body: profile_json(&user, self.config)? },
-                migrated: self.first_login(user.id),
-                event: "login",
-            },
+        match self.verify(password, &user.password).await {
+            Ok(true) if user.is_active => Ok(Reply {
+                body: profile_json(&user, self.config)?,
+                event: Event::Login,
+                migrated: self.first_login(user.id)?,
+            }),
             // Only someone who knows the password learns the account is inactive.
-            Ok(true) => error(403, "user_inactive", None),
-            Ok(false) => wrong_credentials("wrong_password"),
+            Ok(true) => Err(ApiError::UserInactive),
+            Ok(false) => Err(ApiError::WrongCredentials(WrongCredentials::WrongPassword)),
             Err(djhash::Error::Unusable) => {
                 self.spend_decoy(password).await;
-                wrong_credentials("unusable_password")
+                Err(ApiError::WrongCredentials(WrongCredentials::UnusablePassword))
             }
             Err(e) => {
                 self.spend_decoy(password).await;
-                error(422, "unverifiable_hash", Some(e.kind()))
+                Err(ApiError::UnverifiableHash(e.kind()))
             }
-        })
+        }
     }
 
-    async fn get_user(&self, body: &[u8]) -> Result<Outcome, Outcome> {
+    async fn get_user(&self, body: &[u8]) -> Result<Reply, ApiError> {
         let GetUserBody { email } = parse_body(body)?;
-        Ok(match self.find(&email).await? {
-            None => error(404, "not_found", None),
-            Some(StoredValue::AmbiguousEmail { .. }) => error(409, "ambiguous_email", None),
+        match self.find(&email).await? {
+            None => Err(ApiError::NotFound),
+            Some(StoredValue::AmbiguousEmail { .. }) => Err(ApiError::AmbiguousEmail),
             // An inactive user must not get into Auth0 through a password reset.
-            Some(StoredValue::User(user)) if !user.is_active => error(403, "user_inactive", None),
-            Some(StoredValue::User(user)) => reply(200, profile_json(&user, self.config)?, "get_user"),
-        })
+            Some(StoredValue::User(user)) if !user.is_active => Err(ApiError::UserInactive),
+            Some(StoredValue::User(user)) => Ok(Reply::new(profile_json(&user, self.config)?, Event::GetUser)),
+        }
     }
 
     /// Up, which snapshot the store has whole (the stamp a load writes
     /// last, `null` before any snapshot is loaded), and in a Worker its
     /// Wasm memory.
-    async fn health(&self) -> Result<Outcome, Outcome> {
+    async fn health(&self) -> Result<Reply, ApiError> {
         #[derive(serde::Serialize)]
         struct Health {
             status: &'static str,
@@ -283,22 +283,23 @@ impl<'a, P: Platform> Edge<'a, P> {
         }
         let snapshot = self.stored(SNAPSHOT_KEY).await?;
         let health = Health { status: "ok", snapshot, wasm_memory_mib: self.platform.wasm_memory_mib() };
-        Ok(reply(200, serde_json::to_string(&health).map_err(|_| internal())?, "health"))
+        Ok(Reply::new(serde_json::to_string(&health).map_err(|_| ApiError::Internal)?, Event::Health))
     }
 
-    async fn migrations(&self, body: &[u8]) -> Result<Outcome, Outcome> {
+    async fn migrations(&self, body: &[u8]) -> Result<Reply, ApiError> {
         let MigrationsBody { cursor } = parse_body(body)?;
         let from = match cursor.as_deref() {
             None => None,
             Some(sealed) => {
-                Some(self.unseal_cursor(sealed).ok_or_else(|| bad_request("the cursor is not one this edge gave"))?)
+                let unsealed = self.unseal_cursor(sealed);
+                Some(unsealed.ok_or_else(|| ApiError::BadRequest("the cursor is not one this edge gave".into()))?)
             }
         };
-        let mut page = self.platform.migrations(from).await.map_err(unavailable)?;
+        let mut page = self.platform.migrations(from).await.map_err(|_| ApiError::StoreUnavailable)?;
         if let Some(cursor) = page.cursor.take() {
-            page.cursor = Some(format!("{}.{cursor}", self.cursor_tag(&cursor).ok_or_else(internal)?));
+            page.cursor = Some(format!("{}.{cursor}", self.cursor_tag(&cursor).ok_or(ApiError::Internal)?));
         }
-        Ok(reply(200, serde_json::to_string(&page).map_err(|_| internal())?, "migrations"))
+        Ok(Reply::new(serde_json::to_string(&page).map_err(|_| ApiError::Internal)?, Event::Migrations))
     }
 
     /// A store's cursor is opaque, and a store refusing a made-up one looks
@@ -318,7 +319,7 @@ impl<'a, P: Platform> Edge<'a, P> {
     }
 
     /// The record for what a person typed: a username exactly, else an email.
-    async fn find(&self, login: &str) -> Result<Option<StoredValue>, Outcome> {
+    async fn find(&self, login: &str) -> Result<Option<StoredValue>, ApiError> {
         let (username_key, email_key) = login_keys(login);
         let value = self.stored(&username_key).await?;
         match (value, email_key) {
@@ -329,10 +330,10 @@ impl<'a, P: Platform> Edge<'a, P> {
 
     /// The JSON value under `key`, if any: a 503 when the store cannot
     /// answer, a 500 when the value is not what the key holds.
-    async fn stored<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Outcome> {
-        match self.platform.get(key).await.map_err(unavailable)? {
+    async fn stored<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
+        match self.platform.get(key).await.map_err(|_| ApiError::StoreUnavailable)? {
             None => Ok(None),
-            Some(json) => serde_json::from_str(&json).map(Some).map_err(|_| error(500, "snapshot_corrupt", None)),
+            Some(json) => serde_json::from_str(&json).map(Some).map_err(|_| ApiError::SnapshotCorrupt),
         }
     }
 
@@ -380,62 +381,36 @@ impl<'a, P: Platform> Edge<'a, P> {
         let _ = self.verify(password, &decoy).await;
     }
 
-    fn first_login(&self, id: UserId) -> Option<Migration> {
+    /// The migration to record, if this is the user's first login through
+    /// this instance.
+    fn first_login(&self, id: UserId) -> Result<Option<Migration>, ApiError> {
         let mut recorded = self.state.recorded.lock().unwrap_or_else(PoisonError::into_inner);
         if recorded.len() >= RECORDED_MEMORY {
             recorded.clear();
         }
-        recorded.insert(id).then(|| Migration { id, at: rfc3339_ms(self.platform.now_unix_ms()) })
+        if !recorded.insert(id) {
+            return Ok(None);
+        }
+        Ok(Some(Migration { id, at: rfc3339_ms(self.platform.now_unix_ms()).ok_or(ApiError::Internal)? }))
     }
 }
 
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Outcome> {
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(bad_request(&format!("the body is over {MAX_BODY_BYTES} bytes")));
+        return Err(ApiError::BadRequest(format!("the body is over {MAX_BODY_BYTES} bytes")));
     }
-    serde_json::from_slice(body).map_err(|e| bad_request(&e.to_string()))
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-fn profile_json(user: &djedge_snapshot::UserRecord, config: &Config) -> Result<String, Outcome> {
-    serde_json::to_string(&Profile::new(user, config.email_verified)).map_err(|_| internal())
+fn profile_json(user: &djedge_snapshot::UserRecord, config: &Config) -> Result<String, ApiError> {
+    serde_json::to_string(&Profile::new(user, config.email_verified)).map_err(|_| ApiError::Internal)
 }
 
-fn rfc3339_ms(unix_ms: i64) -> String {
-    let nanos = i128::from(unix_ms) * 1_000_000;
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+/// RFC 3339 with milliseconds, in UTC; `None` for a clock outside years
+/// 0 to 9999.
+fn rfc3339_ms(unix_ms: i64) -> Option<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000).ok()?;
     let format =
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.format(&format).unwrap_or_default()
-}
-
-fn reply(status: u16, body: String, event: &'static str) -> Outcome {
-    Outcome { response: Response { status, body }, migrated: None, event }
-}
-
-#[derive(serde::Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a str>,
-}
-
-fn error(status: u16, kind: &'static str, detail: Option<&str>) -> Outcome {
-    let body = serde_json::to_string(&ErrorBody { error: kind, detail }).unwrap_or_default();
-    reply(status, body, kind)
-}
-
-fn wrong_credentials(event: &'static str) -> Outcome {
-    Outcome { event, ..error(401, "wrong_credentials", None) }
-}
-
-fn bad_request(detail: &str) -> Outcome {
-    error(400, "bad_request", Some(detail))
-}
-
-fn unavailable(_: StoreError) -> Outcome {
-    error(503, "store_unavailable", None)
-}
-
-fn internal() -> Outcome {
-    error(500, "internal", None)
+    at.format(&format).ok()
 }

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, ready};
 use std::sync::{Mutex, PoisonError};
 
-use djedge_snapshot::UserId;
+use djedge_snapshot::{Migration, UserId};
 
-use crate::platform::{Migration, MigrationPage, Store, StoreError};
+use crate::platform::{MigrationPage, Store, StoreError};
 
 /// Records per page of [`Store::migrations`], as Workers KV lists keys.
 pub const MIGRATIONS_PAGE: usize = 1000;

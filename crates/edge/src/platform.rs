@@ -3,22 +3,13 @@
 
 use std::future::Future;
 
-use djedge_snapshot::UserId;
-use serde::{Deserialize, Serialize};
+use djedge_snapshot::Migration;
+use serde::Serialize;
 
 /// The store could not answer; the request gets a 503 and the caller
 /// retries, never a "wrong password".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreError(pub String);
-
-/// A user's migration: the first successful login through the edge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Migration {
-    /// The Django primary key.
-    pub id: UserId,
-    /// When, RFC 3339 in UTC with milliseconds.
-    pub at: String,
-}
 
 /// One page of migration records.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

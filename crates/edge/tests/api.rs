@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 
 use djedge_edge::{
-    Clock, Config, Edge, Memory, MemoryStore, Migration, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request,
-    State, Store, StoreError,
+    Clock, Config, Edge, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State, Store,
+    StoreError,
 };
-use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, UserRecord, email_key, username_key};
+use djedge_snapshot::{DECOY_KEY, Migration, StoredValue, UserId, UserRecord, email_key, username_key};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 // Made by Django 5.2 (tests/vectors/django-5.2.json), with their passwords.

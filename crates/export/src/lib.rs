@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use djedge_snapshot::{DECOY_KEY, StoredValue, UserId, UserRecord, email_key, normalize_email, username_key};
+use djedge_snapshot::{DECOY_KEY, Manifest, StoredValue, UserId, UserRecord, email_key, normalize_email, username_key};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -27,7 +27,6 @@ use record::{Unreadable, to_record};
 pub use report::{Entry, FormatCount, Report, SharedEmail};
 use source::Source;
 pub use source::UserTable;
-pub use writer::{FileEntry, Manifest, read_json, read_snapshot};
 use writer::{KvValue, SnapshotWriter};
 
 /// What went wrong with an export as a whole (a bad row is a report line,
@@ -51,6 +50,12 @@ impl fmt::Display for ExportError {
 }
 
 impl std::error::Error for ExportError {}
+
+impl From<djedge_snapshot::SnapshotError> for ExportError {
+    fn from(e: djedge_snapshot::SnapshotError) -> Self {
+        ExportError::Io(e.to_string())
+    }
+}
 
 /// An export's settings.
 #[derive(Debug, Clone)]

@@ -21,49 +21,14 @@ use std::fs::{self, File};
 use std::io::{BufRead as _, BufReader, BufWriter, Lines, Write as _};
 use std::path::{Path, PathBuf};
 
-use djedge_snapshot::{SNAPSHOT_KEY, SnapshotStamp, UserId, hex};
+use djedge_snapshot::{
+    ENTRIES_PER_FILE, FORMAT_VERSION, FileEntry, KvPair, Manifest, SNAPSHOT_KEY, SnapshotKind, SnapshotStamp, UserId,
+    hex, read_json,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::ExportError;
-
-/// Workers KV's bulk API takes 10,000 pairs per request.
-pub const ENTRIES_PER_FILE: usize = 10_000;
-/// Bumped when the layout or a record's JSON changes: a delta is only
-/// computed against a snapshot of the same version.
-pub const FORMAT_VERSION: u32 = 2;
-
-/// One written file, for the manifest.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FileEntry {
-    /// Path relative to the snapshot directory.
-    pub path: String,
-    /// Entries (or keys) it holds.
-    pub entries: usize,
-}
-
-/// `manifest.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Manifest {
-    /// [`FORMAT_VERSION`].
-    pub format_version: u32,
-    /// `full` or `delta`.
-    pub kind: String,
-    /// Users in the snapshot.
-    pub users: u64,
-    /// Keys in the snapshot (usernames, emails).
-    pub keys: u64,
-    /// Entries to put, in `files`.
-    pub puts: u64,
-    /// Keys to delete (a delta only).
-    pub deletes: u64,
-    /// The files to load, in order.
-    pub files: Vec<FileEntry>,
-    /// SHA-256 of `index.jsonl`: the snapshot's identity.
-    pub digest: String,
-    /// The digest of the snapshot this delta is relative to.
-    pub previous_digest: Option<String>,
-}
 
 /// A value for KV and the digest the index records of it.
 pub struct KvValue {
@@ -83,13 +48,6 @@ impl KvValue {
     fn literal(&self) -> Result<String, ExportError> {
         serde_json::to_string(&self.value).map_err(|e| ExportError::Io(e.to_string()))
     }
-}
-
-/// An entry of a `wrangler kv bulk put` file.
-#[derive(Serialize, Deserialize)]
-struct KvPair {
-    key: String,
-    value: String,
 }
 
 /// A line of `index.jsonl`: a user (`id`, `keys`) or another key (`key`),
@@ -368,7 +326,7 @@ impl SnapshotWriter {
         }
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
-            kind: if previous.is_some() { "delta" } else { "full" }.into(),
+            kind: if previous.is_some() { SnapshotKind::Delta } else { SnapshotKind::Full },
             users,
             keys: self.keys,
             puts: self.puts,
@@ -380,41 +338,6 @@ impl SnapshotWriter {
         write_json(&self.dir.join("manifest.json"), &manifest)?;
         Ok(manifest)
     }
-}
-
-/// Every key-value pair of a full snapshot, checked against its manifest:
-/// what `djedge serve` answers from and `djedge import-files` reads.
-///
-/// # Errors
-/// When the directory is not a full, whole snapshot.
-pub fn read_snapshot(dir: &Path) -> Result<std::collections::HashMap<String, String>, ExportError> {
-    let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
-    if manifest.kind != "full" {
-        return Err(ExportError::Io(format!(
-            "{} is a {} snapshot; a full one is needed (export without --previous)",
-            dir.display(),
-            manifest.kind
-        )));
-    }
-    let mut values = std::collections::HashMap::new();
-    for file in &manifest.files {
-        let pairs: Vec<KvPair> = read_json(&dir.join(&file.path))?;
-        values.extend(pairs.into_iter().map(|p| (p.key, p.value)));
-    }
-    if values.len() as u64 != manifest.puts {
-        return Err(ExportError::Io(format!(
-            "{} holds {} keys where its manifest lists {}: a damaged snapshot",
-            dir.display(),
-            values.len(),
-            manifest.puts
-        )));
-    }
-    Ok(values)
-}
-
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExportError> {
-    let text = fs::read_to_string(path).map_err(|e| io(path, &e))?;
-    serde_json::from_str(&text).map_err(|e| ExportError::Io(format!("{} is not a snapshot file: {e}", path.display())))
 }
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ExportError> {

@@ -296,7 +296,7 @@ async fn a_resync_writes_exactly_what_changed() {
         ]
     );
     assert_eq!(deletes, ["email/pipe@example.com", "email/zoe@example.com", "user/zoë"]);
-    assert_eq!(second.manifest.kind, "delta");
+    assert_eq!(second.manifest.kind, djedge_snapshot::SnapshotKind::Delta);
     assert_eq!(second.manifest.previous_digest.as_deref(), Some(first.manifest.digest.as_str()));
     // The stamp goes last, after the deletes, and names the whole new snapshot.
     let files: Vec<&str> = second.manifest.files.iter().map(|f| f.path.as_str()).collect();

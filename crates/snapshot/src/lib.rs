@@ -14,11 +14,20 @@
 //! A part too long for a key is replaced by `#` and its SHA-256 in hex, the
 //! same way on both sides.
 
+mod dir;
+mod profile;
+
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+
+pub use dir::{
+    ENTRIES_PER_FILE, FORMAT_VERSION, FileEntry, KvPair, Manifest, SnapshotError, SnapshotKind, read_json,
+    read_snapshot,
+};
+pub use profile::{Profile, user_id};
 
 /// Workers KV's key limit, in bytes.
 pub const MAX_KEY_BYTES: usize = 512;
@@ -52,6 +61,16 @@ pub struct SnapshotStamp {
 /// Prefix of the edge's migration records, `migrated/<user id>`. The export
 /// never writes or deletes them.
 pub const MIGRATED_PREFIX: &str = "migrated/";
+
+/// A user's migration: the first successful login through the edge, stored
+/// under [`MIGRATED_PREFIX`] and read back by the progress figures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migration {
+    /// The Django primary key.
+    pub id: UserId,
+    /// When, RFC 3339 in UTC with milliseconds.
+    pub at: String,
+}
 
 /// A Django primary key: an integer (`AutoField`, `BigAutoField`) or a
 /// `UUIDField`. In JSON, a number or the UUID's hyphenated lowercase text,

@@ -8,10 +8,10 @@ mod webcrypto;
 use std::sync::{LazyLock, OnceLock};
 
 use djedge_edge::{
-    Clock, Config, Edge, MAX_BODY_BYTES, Memory, Migration, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS,
-    State, Store, StoreError,
+    Clock, Config, Edge, MAX_BODY_BYTES, Memory, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State,
+    Store, StoreError,
 };
-use djedge_snapshot::MIGRATED_PREFIX;
+use djedge_snapshot::{MIGRATED_PREFIX, Migration};
 use futures_util::StreamExt as _;
 use worker::{Context, Env, Headers, Request, Response, event, kv::KvStore};
 

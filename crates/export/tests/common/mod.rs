@@ -21,7 +21,7 @@ pub fn fixture(name: &str) -> PathBuf {
 /// from the files its manifest lists.
 pub fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
     let mut puts = BTreeMap::new();
-    let manifest: djedge_export::Manifest = djedge_export::read_json(&dir.join("manifest.json")).unwrap();
+    let manifest: djedge_snapshot::Manifest = djedge_snapshot::read_json(&dir.join("manifest.json")).unwrap();
     let mut deletes = Vec::new();
     for file in &manifest.files {
         let text = std::fs::read_to_string(dir.join(&file.path)).unwrap();

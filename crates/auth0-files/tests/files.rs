@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use djedge_auth0_import::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};
+use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};
 use djedge_snapshot::{StoredValue, UserId, UserRecord, email_key, username_key};
 
 // Django-made fields (tests/vectors), one per format.

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use djedge_auth0_jobs::{Credentials, FileJob, STATE_FILE, State, SubmitOptions, submit};
+use djedge_auth0_api::{Credentials, FileJob, STATE_FILE, State, SubmitOptions, submit};
 use serde_json::{Value, json};
 
 struct Job {

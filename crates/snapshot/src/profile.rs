@@ -1,7 +1,7 @@
 //! The Auth0 profile of a Django user: the same bytes from login and
 //! get_user, from the Worker and from `djedge serve`.
 
-use djedge_snapshot::{UserId, UserRecord};
+use crate::{UserId, UserRecord};
 use serde::Serialize;
 
 /// The stable Auth0 `user_id` of a Django user: derived from the primary

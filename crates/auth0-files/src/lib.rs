@@ -12,7 +12,7 @@ use std::fs;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 
-use djedge_edge::{Migration, Profile};
+use djedge_snapshot::{Migration, Profile};
 use djedge_snapshot::{UserId, UserRecord, email_key};
 use serde::Serialize;
 
@@ -35,7 +35,7 @@ impl Snapshot {
     /// # Errors
     /// When it is not one, or a user value is not a user record.
     pub fn read(dir: &Path) -> Result<Self, String> {
-        let values = djedge_export::read_snapshot(dir).map_err(|e| e.to_string())?;
+        let values = djedge_snapshot::read_snapshot(dir).map_err(|e| e.to_string())?;
         Self::from_values(values)
     }
 

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use djedge_auth0_import::{CustomPasswordHash, NoForm, custom_password_hash};
+use djedge_auth0_files::{CustomPasswordHash, NoForm, custom_password_hash};
 use password_hash::PasswordVerifier as _;
 use password_hash::phc::PasswordHash;
 
