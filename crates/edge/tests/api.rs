@@ -243,6 +243,25 @@ fn unknown_wrong_and_unusable_look_the_same_and_all_cost_a_verification() {
 }
 
 #[test]
+fn the_log_tells_apart_what_the_answer_does_not() {
+    let f = Fixture::new(Offload::Computes);
+    let event = |login: &str, password: &str| {
+        let body = serde_json::json!({ "username": login, "password": password }).to_string();
+        f.call("POST", "/v1/login", Some(&format!("Bearer {TOKEN}")), &body).event.to_string()
+    };
+    assert_eq!(event("alice", "wrong"), "wrong_password");
+    assert_eq!(event("nobody", "p"), "unknown_login");
+    assert_eq!(event("ulla", "anything"), "unusable_password");
+    assert_eq!(event("alice", ALICE.0), "login");
+    assert_eq!(event("ian", IAN.0), "user_inactive");
+    assert_eq!(f.call("GET", "/v1/health", None, "").event.to_string(), "unauthorized");
+    assert_eq!(
+        f.call("GET", "/v1/login", Some(&format!("Bearer {TOKEN}")), "").event.to_string(),
+        "method_not_allowed"
+    );
+}
+
+#[test]
 fn inactive_users_are_told_apart_only_with_the_right_password() {
     let f = Fixture::new(Offload::Computes);
     assert_eq!(f.login("ian", IAN.0), (403, r#"{"error":"user_inactive"}"#.into()));
