@@ -1,14 +1,6 @@
 //! Why djhash has its own PBKDF2-HMAC-SHA256 loop: the same 100,000
 //! iterations through the `pbkdf2` crate and through djhash's loop over
 //! sha2's compression function (run: `cargo bench -p djhash --bench pbkdf2_loop`).
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests and benches fail by panicking"
-)]
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 

@@ -19,15 +19,13 @@ serve_port=${DJEDGE_SERVE_PORT:-8788}
 
 scripts/edge-down.sh >/dev/null 2>&1 || true
 ./scripts/build-worker.sh >&2
-cargo build --release -q -p djedge
+cargo build --locked --release -q -p djedge
 rm -rf "$state" && mkdir -p "$state"
 started_ms=$(date +%s%3N)
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 target/release/djedge export --database "$database" --out "$state/snapshot" >&2
-for file in $(python3 -c 'import json,sys; print(" ".join(f["path"] for f in json.load(open(sys.argv[1]))["files"]))' "$state/snapshot/manifest.json"); do
-  npx wrangler kv bulk put --local --binding DJEDGE_KV --persist-to "$state/wrangler" "$state/snapshot/$file" >&2
-done
+scripts/kv-load.sh "$state/snapshot" --local --persist-to "$state/wrangler" >&2
 
 # The token goes in a file, not on a command line other users can read.
 (umask 077 && echo "DJEDGE_API_TOKEN=$token" >"$state/worker.env")

@@ -9,17 +9,19 @@ command -v cargo >/dev/null || { echo "setup: cargo is needed (https://rustup.rs
 command -v node >/dev/null || { echo "setup: node (20 or later) is needed for the Wasm tests." >&2; exit 1; }
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+# The version Cargo.lock resolves (cargo pkgid prints `…#name@version`).
+locked_version() { cargo pkgid --locked "$1" | sed 's/.*@//'; }
+wb_version=$(locked_version wasm-bindgen)
 if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
   echo "setup: installing wasm-bindgen-cli $wb_version (takes a few minutes once)" >&2
-  cargo install wasm-bindgen-cli --version "$wb_version"
+  cargo install --locked wasm-bindgen-cli --version "$wb_version"
 fi
 
 # worker-build at the workers-rs version in Cargo.lock (scripts/build-worker.sh).
-wk_version=$(awk '/^name = "worker"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+wk_version=$(locked_version worker)
 if [ "$(worker-build --version 2>/dev/null)" != "$wk_version" ]; then
   echo "setup: installing worker-build $wk_version (takes a few minutes once)" >&2
-  cargo install worker-build --version "$wk_version"
+  cargo install --locked worker-build --version "$wk_version"
 fi
 
 # wrangler (local workerd) and the test tools, from package-lock.json.

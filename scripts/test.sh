@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Every test djedge has: native (with real PostgreSQL and MariaDB), the
-# Django vectors in Wasm under node, lints (clippy --all-targets also
-# compiles the benches, so they cannot rot), and the edge: the
-# real Worker in local workerd and `djedge serve`, answering from the demo
-# Django database, through the HTTP API and through Auth0's scripts.
+# Every test djedge has: lints first (clippy --all-targets also compiles
+# the benches, so they cannot rot), then native (with real PostgreSQL and
+# MariaDB), the Django vectors in Wasm under node, and the edge: the real
+# Worker in local workerd and `djedge serve`, answering from the demo
+# Django database, through the HTTP API, through Auth0's scripts and under
+# load. Cargo.lock is used as committed (--locked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Incremental caches only help a rebuild; here they would double target/.
 export CARGO_INCREMENTAL=0
 df -h . | sed 's/^/test: disk /' >&2
 scripts/setup.sh
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # A real PostgreSQL and a real MariaDB (Debian's packages), each holding
 # two databases loaded by real Django, for the exporter's tests: Django's
@@ -26,10 +29,8 @@ for server in postgres mariadb; do
   done
 done
 
-cargo test --workspace
-cargo test -p djhash --target wasm32-unknown-unknown --lib --test django_vectors --test malformed
-cargo clippy --workspace --all-targets -- -D warnings
-cargo fmt --all --check
+cargo test --locked --workspace
+cargo test --locked -p djhash --target wasm32-unknown-unknown --lib --test django_vectors --test malformed
 
 # The edge, end to end (tests/edge): scripts/edge-up.sh builds the Worker,
 # exports the demo database, loads it into wrangler's local KV and starts

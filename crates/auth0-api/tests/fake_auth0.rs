@@ -4,13 +4,12 @@
 //! /api/v2/jobs/{id}`, `GET /api/v2/jobs/{id}/errors`, 429 with Retry-After,
 //! and Auth0's limit of two import jobs at a time.
 #![allow(
-    clippy::expect_used,
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    reason = "tests fail by panicking"
+    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
 )]
-
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};

@@ -2,13 +2,12 @@
 //! importable user exactly once, each file valid against Auth0's schema;
 //! and `progress` against counts computed here.
 #![allow(
-    clippy::expect_used,
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    reason = "tests fail by panicking"
+    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
 )]
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};

@@ -1,12 +1,11 @@
 //! `djedge verify` as a caller meets it: the real binary, stdin to stdout.
 #![allow(
-    clippy::expect_used,
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    reason = "tests and benches fail by panicking"
+    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
 )]
-
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 

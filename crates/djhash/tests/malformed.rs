@@ -1,13 +1,5 @@
 //! One line per bad field and the error it must give: never `Ok`, never a
 //! panic, and the right kind.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests and benches fail by panicking"
-)]
-
 use djhash::{Algorithm, Cap, DjangoHash, Error, Limits, Verifier};
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 use wasm_bindgen_test::wasm_bindgen_test as test;

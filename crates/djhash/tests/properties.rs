@@ -3,11 +3,11 @@
 //! (Native only: proptest does not build for wasm32-unknown-unknown; the
 //! Wasm run checks the same code on every Django vector.)
 #![allow(
-    clippy::expect_used,
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    reason = "tests and benches fail by panicking"
+    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
 )]
 #![cfg(not(target_arch = "wasm32"))]
 
