@@ -5,13 +5,13 @@ use clap::{Args, Parser, Subcommand};
 /// Move a Django site's users to Auth0 without password resets.
 #[derive(Parser, Debug)]
 #[command(name = "djedge", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check passwords against Django password fields.
     ///
     /// Reads JSON lines from stdin, each {"encoded": "<Django password
@@ -62,14 +62,14 @@ pub enum Command {
 }
 
 #[derive(Args, Debug)]
-pub struct MigrationsArgs {
+pub(crate) struct MigrationsArgs {
     /// The Worker's (or djedge serve's) URL.
     #[arg(long, value_name = "URL")]
     pub edge: String,
 }
 
 #[derive(Args, Debug)]
-pub struct Auth0ImportArgs {
+pub(crate) struct Auth0ImportArgs {
     /// The directory `djedge import-files` wrote.
     #[arg(long, value_name = "DIR")]
     pub files: std::path::PathBuf,
@@ -85,7 +85,7 @@ pub struct Auth0ImportArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ImportFilesArgs {
+pub(crate) struct ImportFilesArgs {
     /// A full snapshot written by `djedge export`.
     #[arg(long, value_name = "DIR")]
     pub snapshot: std::path::PathBuf,
@@ -105,7 +105,7 @@ pub struct ImportFilesArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ProgressArgs {
+pub(crate) struct ProgressArgs {
     /// A full snapshot written by `djedge export`.
     #[arg(long, value_name = "DIR")]
     pub snapshot: std::path::PathBuf,
@@ -121,7 +121,7 @@ pub struct ProgressArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// A full snapshot written by `djedge export`.
     #[arg(long, value_name = "DIR")]
     pub snapshot: std::path::PathBuf,
@@ -140,7 +140,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// sqlite:///abs/path/db.sqlite3, sqlite://rel/path, postgres://user:pass@host:port/db or mysql://...
     #[arg(long, value_name = "URL")]
     pub database: String,
@@ -191,7 +191,7 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
-    pub fn to_options(&self) -> djedge_export::ExportOptions {
+    pub(crate) fn to_options(&self) -> djedge_export::ExportOptions {
         djedge_export::ExportOptions {
             database: self.database.clone(),
             out: self.out.clone(),
@@ -221,7 +221,7 @@ fn optional(name: &str) -> Option<String> {
 }
 
 #[derive(Args, Debug)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -229,7 +229,7 @@ pub struct VerifyArgs {
 /// Cost caps, checked before any hashing: a hostile field cannot make a
 /// check take minutes or gigabytes.
 #[derive(Args, Debug)]
-pub struct LimitArgs {
+pub(crate) struct LimitArgs {
     /// Largest PBKDF2 iteration count to compute.
     #[arg(long, value_name = "N", default_value_t = djhash::DEFAULT_MAX_PBKDF2_ITERATIONS)]
     pub max_pbkdf2_iterations: u32,
@@ -251,7 +251,7 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
-    pub fn to_limits(&self) -> djhash::Limits {
+    pub(crate) fn to_limits(&self) -> djhash::Limits {
         djhash::Limits {
             max_pbkdf2_iterations: self.max_pbkdf2_iterations,
             max_bcrypt_cost: self.max_bcrypt_cost,

@@ -12,7 +12,7 @@ fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<UserId, String>,
     path.map_or_else(|| Ok(HashMap::new()), read_migrations)
 }
 
-pub fn files(args: &ImportFilesArgs) -> Result<(), String> {
+pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), String> {
     let snapshot = Snapshot::read(&args.snapshot)?;
     let migrated = migrations(args.migrations.as_deref())?;
     let options = ImportOptions {
@@ -43,7 +43,7 @@ pub fn files(args: &ImportFilesArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn progress(args: &ProgressArgs) -> Result<(), String> {
+pub(crate) fn progress(args: &ProgressArgs) -> Result<(), String> {
     let snapshot = Snapshot::read(&args.snapshot)?;
     let migrated = migrations(args.migrations.as_deref())?;
     let now = match &args.now {
@@ -81,7 +81,7 @@ pub fn progress(args: &ProgressArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
+pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
     let env = |name: &str| {
         std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"))
     };
@@ -108,7 +108,7 @@ pub fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
+pub(crate) fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
     use std::io::Write as _;
     let token =
         std::env::var("DJEDGE_API_TOKEN").map_err(|_| "set DJEDGE_API_TOKEN to the edge's API token".to_string())?;

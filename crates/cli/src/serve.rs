@@ -85,7 +85,7 @@ fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, String> {
     OpenOptions::new().create(true).append(true).open(path).map_err(describe)
 }
 
-pub fn run(args: &ServeArgs) -> Result<(), String> {
+pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
     let token = std::env::var("DJEDGE_API_TOKEN").unwrap_or_default();
     if token.len() < 16 {
         return Err("set DJEDGE_API_TOKEN to the API token (16 characters or more)".into());

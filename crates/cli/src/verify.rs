@@ -21,7 +21,7 @@ struct Verdict {
     error: Option<String>,
 }
 
-pub fn run(limits: &djhash::Limits) -> Result<(), String> {
+pub(crate) fn run(limits: &djhash::Limits) -> Result<(), String> {
     // Our own BufReader, not StdinLock: its buffer() tells when no input waits.
     let mut input = BufReader::with_capacity(64 * 1024, io::stdin().lock());
     let mut output = BufWriter::new(io::stdout().lock());

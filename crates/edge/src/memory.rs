@@ -9,7 +9,7 @@ use djedge_snapshot::{Migration, UserId};
 use crate::platform::{MigrationPage, Store, StoreError};
 
 /// Records per page of [`Store::migrations`], as Workers KV lists keys.
-pub const MIGRATIONS_PAGE: usize = 1000;
+pub(crate) const MIGRATIONS_PAGE: usize = 1000;
 
 /// Key-value pairs and migration records in memory.
 #[derive(Debug, Default)]

@@ -9,7 +9,7 @@ use crate::source::RawUser;
 
 /// A row that could not be read, and why.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Unreadable {
+pub(crate) struct Unreadable {
     /// The primary key, when even that could not be read: `None`.
     pub id: Option<UserId>,
     /// What is wrong, in a few words.
@@ -21,7 +21,10 @@ pub struct Unreadable {
 /// integer nor a UUID, invalid UTF-8, flags other than 0 and 1, and
 /// unparseable timestamps make the row unreadable; it is reported, never
 /// guessed at.
-pub fn to_record(raw: &RawUser<'_>, groups: &mut HashMap<UserId, Vec<String>>) -> Result<UserRecord, Unreadable> {
+pub(crate) fn to_record(
+    raw: &RawUser<'_>,
+    groups: &mut HashMap<UserId, Vec<String>>,
+) -> Result<UserRecord, Unreadable> {
     let id = user_id(raw.id).map_err(|reason| Unreadable { id: None, reason })?;
     let bad = |reason: String| Unreadable { id: Some(id), reason };
     let text = |name: &str, value: Option<&[u8]>| -> Result<String, Unreadable> {
@@ -61,7 +64,7 @@ pub fn to_record(raw: &RawUser<'_>, groups: &mut HashMap<UserId, Vec<String>>) -
 }
 
 /// A primary key as the database gave it, as text.
-pub fn user_id(text: Option<&[u8]>) -> Result<UserId, String> {
+pub(crate) fn user_id(text: Option<&[u8]>) -> Result<UserId, String> {
     let text = text.ok_or("id is NULL")?;
     std::str::from_utf8(text)
         .ok()
@@ -72,7 +75,7 @@ pub fn user_id(text: Option<&[u8]>) -> Result<UserId, String> {
 /// `YYYY-MM-DD HH:MM:SS[.ffffff][+00:00|Z]` (what the three databases give
 /// for a UTC timestamp) as RFC 3339 in UTC, without a zero fraction:
 /// `2019-05-01T08:30:15.123456Z`.
-pub fn rfc3339(text: &str) -> Option<String> {
+pub(crate) fn rfc3339(text: &str) -> Option<String> {
     let text = text.trim_end_matches("+00:00").trim_end_matches('Z');
     let (date_time, fraction) = match text.split_once('.') {
         Some((dt, f)) => (dt, f),

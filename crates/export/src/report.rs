@@ -143,7 +143,7 @@ fn classify(password: &str, limits: &djhash::Limits) -> (&'static str, Option<Co
 
 /// One `@`, something on each side, a dot in the domain, no spaces or
 /// controls, at most 254 bytes: what Auth0 and mail servers will take.
-pub fn plausible_email(email: &str) -> bool {
+pub(crate) fn plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
     email.len() <= 254
         && !local.is_empty()
@@ -156,7 +156,7 @@ pub fn plausible_email(email: &str) -> bool {
 
 /// Auth0 usernames: 1 to 128 characters of ASCII letters, digits and
 /// `_ + - . ! # $ ' ^ ` ~ @`.
-pub fn auth0_username_problem(username: &str) -> Option<&'static str> {
+pub(crate) fn auth0_username_problem(username: &str) -> Option<&'static str> {
     const ALLOWED: &str = "_+-.!#$'^`~@";
     if username.is_empty() {
         Some("the username is empty")

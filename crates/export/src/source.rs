@@ -106,7 +106,7 @@ enum Dialect {
 /// One user row as read: bytes and integers, not yet trusted, borrowed from
 /// the driver.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct RawUser<'a> {
+pub(crate) struct RawUser<'a> {
     /// The primary key as text: an integer or a UUID.
     pub id: Option<&'a [u8]>,
     pub username: Option<&'a [u8]>,
@@ -161,7 +161,7 @@ macro_rules! for_each_row {
 }
 
 /// An open Django database.
-pub struct Source {
+pub(crate) struct Source {
     pool: Pool,
     table: UserTable,
 }
@@ -169,7 +169,7 @@ pub struct Source {
 impl Source {
     /// Opens `url` (`sqlite:///abs/path`, `sqlite://rel/path`,
     /// `postgres://…`, `mysql://…`); SQLite files are opened read-only.
-    pub async fn open(url: &str, table: UserTable) -> Result<Self, ExportError> {
+    pub(crate) async fn open(url: &str, table: UserTable) -> Result<Self, ExportError> {
         for name in table.names() {
             check_identifier(name)?;
         }
@@ -206,7 +206,7 @@ impl Source {
     }
 
     /// How many rows the user table has (for progress).
-    pub async fn count(&self) -> Result<u64, ExportError> {
+    pub(crate) async fn count(&self) -> Result<u64, ExportError> {
         let sql = format!("SELECT {} FROM {}", self.int("COUNT(*)"), self.quote(&self.table.table));
         let mut count = 0;
         for_each_row!(self, sql, |row| count = row.int(0).and_then(|n| u64::try_from(n).ok()).unwrap_or(0));
@@ -214,7 +214,7 @@ impl Source {
     }
 
     /// Group names by user id.
-    pub async fn groups(&self) -> Result<HashMap<UserId, Vec<String>>, ExportError> {
+    pub(crate) async fn groups(&self) -> Result<HashMap<UserId, Vec<String>>, ExportError> {
         let mut groups: HashMap<UserId, Vec<String>> = HashMap::new();
         let Some(groups_table) = &self.table.groups_table else { return Ok(groups) };
         let sql = format!(
@@ -236,7 +236,7 @@ impl Source {
 
     /// Every (id, email) pair, for finding emails several users share (a
     /// row whose id cannot be read is left to [`Source::users`] to report).
-    pub async fn emails(&self, mut each: impl FnMut(UserId, &[u8])) -> Result<(), ExportError> {
+    pub(crate) async fn emails(&self, mut each: impl FnMut(UserId, &[u8])) -> Result<(), ExportError> {
         let sql = format!(
             "SELECT {}, {} FROM {}",
             self.key(&self.quote(&self.table.id_column)),
@@ -255,7 +255,7 @@ impl Source {
     /// (the order a delta merges in). The order names the table's column: a
     /// bare `id` would name the cast output column, and PostgreSQL would sort
     /// a million rows on disk instead of walking the primary key's index.
-    pub async fn users(
+    pub(crate) async fn users(
         &self,
         mut each: impl FnMut(&RawUser<'_>) -> Result<(), ExportError>,
     ) -> Result<(), ExportError> {

@@ -31,14 +31,14 @@ use sha2::{Digest as _, Sha256};
 use crate::ExportError;
 
 /// A value for KV and the digest the index records of it.
-pub struct KvValue {
+pub(crate) struct KvValue {
     value: String,
     digest: String,
 }
 
 impl KvValue {
     /// `value` as stored in KV.
-    pub fn new(value: String) -> Self {
+    pub(crate) fn new(value: String) -> Self {
         // 128 bits of SHA-256 tell a changed value apart; the index stays small.
         let digest = hex(Sha256::digest(value.as_bytes()).get(..16).unwrap_or_default());
         KvValue { value, digest }
@@ -63,7 +63,7 @@ struct IndexLine {
     keys: Vec<String>,
 }
 
-pub struct SnapshotWriter {
+pub(crate) struct SnapshotWriter {
     dir: PathBuf,
     previous: Option<Previous>,
     index: BufWriter<File>,
@@ -170,7 +170,7 @@ impl Previous {
 impl SnapshotWriter {
     /// Creates `dir` (which must be missing or empty) and opens the index of
     /// `previous`, if any.
-    pub fn create(dir: &Path, previous: Option<&Path>) -> Result<Self, ExportError> {
+    pub(crate) fn create(dir: &Path, previous: Option<&Path>) -> Result<Self, ExportError> {
         if dir.exists() && fs::read_dir(dir).map_err(|e| io(dir, &e))?.next().is_some() {
             return Err(ExportError::Options(format!("{} is not empty; give a new directory", dir.display())));
         }
@@ -197,7 +197,7 @@ impl SnapshotWriter {
     /// Adds user `id` under its keys (its username's and, unless shared, its
     /// email's); writes the keys the previous snapshot does not hold with
     /// this value. Users come in ascending `id` order.
-    pub fn user(&mut self, id: UserId, keys: &[&str], value: &KvValue) -> Result<(), ExportError> {
+    pub(crate) fn user(&mut self, id: UserId, keys: &[&str], value: &KvValue) -> Result<(), ExportError> {
         if self.last_id.is_some_and(|last| id <= last) {
             return Err(ExportError::Database(format!(
                 "user {id} came after user {:?}: not in id order",
@@ -230,7 +230,7 @@ impl SnapshotWriter {
     }
 
     /// Adds a key that is not a user's (a shared-email marker, the decoy).
-    pub fn other(&mut self, key: &str, value: KvValue) {
+    pub(crate) fn other(&mut self, key: &str, value: KvValue) {
         self.others.insert(key.to_string(), value);
     }
 
@@ -281,7 +281,7 @@ impl SnapshotWriter {
 
     /// Writes the other keys, the deletes, the rest of the index and, last,
     /// the manifest.
-    pub fn finish(mut self, users: u64) -> Result<Manifest, ExportError> {
+    pub(crate) fn finish(mut self, users: u64) -> Result<Manifest, ExportError> {
         let mut previous = self.previous.take();
         let mut previous_others = BTreeMap::new();
         if let Some(previous) = &mut previous {
@@ -340,7 +340,7 @@ impl SnapshotWriter {
     }
 }
 
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ExportError> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ExportError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| ExportError::Io(e.to_string()))?;
     text.push('\n');
     fs::write(path, text).map_err(|e| io(path, &e))

@@ -22,7 +22,13 @@ extern "C" {
     fn derive_bits(algorithm: &Object, key: &JsValue, length: u32) -> Result<Promise, JsValue>;
 }
 
-pub async fn pbkdf2(hash: Pbkdf2Hash, password: &[u8], salt: &[u8], iterations: u32, length: usize) -> Option<Vec<u8>> {
+pub(crate) async fn pbkdf2(
+    hash: Pbkdf2Hash,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    length: usize,
+) -> Option<Vec<u8>> {
     let usages = Array::of1(&JsValue::from_str("deriveBits"));
     let key =
         JsFuture::from(import_key("raw", &Uint8Array::from(password), "PBKDF2", false, &usages).ok()?).await.ok()?;

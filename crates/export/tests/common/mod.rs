@@ -13,20 +13,20 @@ use std::path::{Path, PathBuf};
 
 use djedge_export::Progress;
 
-pub struct Quiet;
+pub(crate) struct Quiet;
 
 impl Progress for Quiet {
     fn start(&mut self, _: u64) {}
     fn advance(&mut self, _: u64) {}
 }
 
-pub fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
 }
 
 /// The key-value pairs a snapshot directory puts, and the keys it deletes,
 /// from the files its manifest lists.
-pub fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
+pub(crate) fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
     let mut puts = BTreeMap::new();
     let manifest: djedge_snapshot::Manifest = djedge_snapshot::read_json(&dir.join("manifest.json")).unwrap();
     let mut deletes = Vec::new();
@@ -48,7 +48,7 @@ pub fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String>) {
 /// The store after loading the delta in `delta` onto the full snapshot in
 /// `previous`, in the manifest's order, as the README loads it: puts, then
 /// deletes.
-pub fn loaded(previous: &Path, delta: &Path) -> BTreeMap<String, String> {
+pub(crate) fn loaded(previous: &Path, delta: &Path) -> BTreeMap<String, String> {
     let (mut state, _) = read_snapshot(previous);
     let (puts, deletes) = read_snapshot(delta);
     state.extend(puts);
