@@ -154,16 +154,23 @@ fn bcrypt(sha256_first: bool, password: &[u8], cost: u32, salt: [u8; 16], stored
     for (k, p) in key.iter_mut().zip(password) {
         *k = *p;
     }
-    let key = key.get(..len).unwrap_or_default();
+    let (key, _) = key.split_at(len); // len is at most 72, the key's size
     let raw = ::bcrypt::bcrypt(cost, salt, key);
     // Compare the whole re-encoded salt and checksum, as Django compares the
-    // whole string pyca/bcrypt writes back.
-    let mut computed = [0u8; 53];
-    let salt_len = ::bcrypt::BASE_64.encode_slice(salt, &mut computed).unwrap_or(0);
-    let checksum = raw.get(..23).unwrap_or_default();
-    let tail = computed.get_mut(salt_len..).unwrap_or_default();
-    let written = salt_len + ::bcrypt::BASE_64.encode_slice(checksum, tail).unwrap_or(0);
-    written == 53 && bool::from(computed.ct_eq(stored.as_bytes()))
+    // whole string pyca/bcrypt writes back (bcrypt keeps 23 of its 24 bytes).
+    let (checksum, _) = raw.split_at(23);
+    bool::from(bcrypt_base64(&salt, checksum).ct_eq(stored.as_bytes()))
+}
+
+/// The 22 characters of a 16-byte salt and the 31 of a 23-byte checksum,
+/// in bcrypt's base64.
+#[expect(clippy::expect_used, reason = "16 bytes are 22 characters and 23 bytes 31, unpadded: always room")]
+fn bcrypt_base64(salt: &[u8; 16], checksum: &[u8]) -> [u8; 53] {
+    let mut encoded = [0u8; 53];
+    let (salt_part, checksum_part) = encoded.split_at_mut(22);
+    ::bcrypt::BASE_64.encode_slice(salt, salt_part).expect("22 characters hold 16 bytes");
+    ::bcrypt::BASE_64.encode_slice(checksum, checksum_part).expect("31 characters hold 23 bytes");
+    encoded
 }
 
 fn hex_digest_eq(algorithm: Algorithm, parts: &[&[u8]], stored: &str) -> bool {
@@ -180,7 +187,8 @@ fn hex_digest_eq(algorithm: Algorithm, parts: &[&[u8]], stored: &str) -> bool {
             hex_lower(&digest.finalize(), &mut hex)
         }
     };
-    bool::from(hex.get(..len).unwrap_or_default().ct_eq(stored.as_bytes()))
+    let (hex, _) = hex.split_at(len); // 32 or 40, the buffer's size at most
+    bool::from(hex.ct_eq(stored.as_bytes()))
 }
 
 /// Lowercase hex of `bytes` into `out`; returns the length written.

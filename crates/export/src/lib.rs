@@ -212,9 +212,11 @@ fn write_users(
 type EmailId = [u8; 16];
 
 fn email_id(key: &str) -> EmailId {
-    let digest = Sha256::digest(key.as_bytes());
+    let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
     let mut id = [0; 16];
-    id.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+    for (byte, digest) in id.iter_mut().zip(digest) {
+        *byte = digest;
+    }
     id
 }
 

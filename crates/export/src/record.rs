@@ -23,7 +23,7 @@ pub(crate) struct Unreadable {
 /// guessed at.
 pub(crate) fn to_record(
     raw: &RawUser<'_>,
-    groups: &mut HashMap<UserId, Vec<String>>,
+    groups: &mut HashMap<UserId, Vec<Vec<u8>>>,
 ) -> Result<UserRecord, Unreadable> {
     let id = user_id(raw.id).map_err(|reason| Unreadable { id: None, reason })?;
     let bad = |reason: String| Unreadable { id: Some(id), reason };
@@ -40,6 +40,13 @@ pub(crate) fn to_record(
     let date_joined = text("date_joined", raw.date_joined)?;
     let date_joined =
         rfc3339(&date_joined).ok_or_else(|| bad(format!("date_joined {date_joined:?} is not a timestamp")))?;
+    // Names as bytes, sorted: the order of their UTF-8 is the order of the text.
+    let groups = groups
+        .remove(&id)
+        .into_iter()
+        .flatten()
+        .map(|name| String::from_utf8(name).map_err(|_| bad("a group name is not valid UTF-8".into())));
+    let groups = groups.collect::<Result<Vec<_>, _>>()?;
     let last_login = match raw.last_login {
         None => None,
         Some(bytes) => {
@@ -59,7 +66,7 @@ pub(crate) fn to_record(
         is_superuser: flag("is_superuser", raw.is_superuser)?,
         date_joined,
         last_login,
-        groups: groups.remove(&id).unwrap_or_default(),
+        groups,
     })
 }
 

@@ -209,13 +209,14 @@ impl Source {
     pub(crate) async fn count(&self) -> Result<u64, ExportError> {
         let sql = format!("SELECT {} FROM {}", self.int("COUNT(*)"), self.quote(&self.table.table));
         let mut count = 0;
+        // Only a progress bar's length: a count the database cannot give is 0.
         for_each_row!(self, sql, |row| count = row.int(0).and_then(|n| u64::try_from(n).ok()).unwrap_or(0));
         Ok(count)
     }
 
     /// Group names by user id.
-    pub(crate) async fn groups(&self) -> Result<HashMap<UserId, Vec<String>>, ExportError> {
-        let mut groups: HashMap<UserId, Vec<String>> = HashMap::new();
+    pub(crate) async fn groups(&self) -> Result<HashMap<UserId, Vec<Vec<u8>>>, ExportError> {
+        let mut groups: HashMap<UserId, Vec<Vec<u8>>> = HashMap::new();
         let Some(groups_table) = &self.table.groups_table else { return Ok(groups) };
         let sql = format!(
             "SELECT {}, {} FROM {} ug JOIN auth_group g ON g.id = ug.group_id",
@@ -226,7 +227,7 @@ impl Source {
         for_each_row!(self, sql, |row| if let (Ok(id), Some(name)) =
             (crate::record::user_id(row.bytes(0)), row.bytes(1))
         {
-            groups.entry(id).or_default().push(String::from_utf8_lossy(name).into_owned());
+            groups.entry(id).or_default().push(name.to_vec());
         });
         for names in groups.values_mut() {
             names.sort();

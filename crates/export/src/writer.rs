@@ -40,7 +40,9 @@ impl KvValue {
     /// `value` as stored in KV.
     pub(crate) fn new(value: String) -> Self {
         // 128 bits of SHA-256 tell a changed value apart; the index stays small.
-        let digest = hex(Sha256::digest(value.as_bytes()).get(..16).unwrap_or_default());
+        let digest: [u8; 32] = Sha256::digest(value.as_bytes()).into();
+        let (half, _) = digest.split_at(16);
+        let digest = hex(half);
         KvValue { value, digest }
     }
 
