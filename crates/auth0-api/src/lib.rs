@@ -9,6 +9,7 @@
 //! and never sends a file twice.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
@@ -48,23 +49,104 @@ pub struct SubmitOptions {
     pub max_active_jobs: usize,
 }
 
+/// An import job's status, as Auth0's Jobs API gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Accepted, not started.
+    #[default]
+    Pending,
+    /// Running.
+    Processing,
+    /// Done (some users may still have failed: see the summary).
+    Completed,
+    /// Done, and failed as a whole.
+    Failed,
+}
+
+impl JobStatus {
+    /// `completed` or `failed`: nothing more will happen.
+    pub const fn finished(self) -> bool {
+        matches!(self, JobStatus::Completed | JobStatus::Failed)
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(text.into())).ok()
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Processing => "processing",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+        })
+    }
+}
+
+/// Why a submission stopped. The state file keeps what was done.
+#[derive(Debug)]
+pub enum SubmitError {
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A file is not what djedge wrote.
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
+    /// Auth0 could not be reached.
+    Unreachable(String),
+    /// Auth0 kept answering 429.
+    RateLimited,
+    /// Auth0 answered, but not with what was asked for.
+    Refused {
+        /// What was asked: "the client credentials", a file's name, a job.
+        what: String,
+        /// The status.
+        status: u16,
+        /// The body, as Auth0 sent it (never holds our secret).
+        body: String,
+    },
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::Io { path, source } => write!(f, "cannot use {}: {source}", path.display()),
+            SubmitError::NotJson { path, source } => write!(f, "{} is not what djedge wrote: {source}", path.display()),
+            SubmitError::Unreachable(e) => write!(f, "Auth0 did not answer: {e}"),
+            SubmitError::RateLimited => write!(f, "Auth0 kept answering 429 after {MAX_RATE_LIMITED} tries"),
+            SubmitError::Refused { what, status, body } => write!(f, "Auth0 refused {what}: {status} {body}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+fn refused(what: impl Into<String>, answer: &Answer) -> SubmitError {
+    SubmitError::Refused { what: what.into(), status: answer.status, body: answer.body.to_string() }
+}
+
 /// One file's job, as the state file records it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileJob {
     /// Auth0's job id, once the file was accepted.
     pub job_id: Option<String>,
-    /// `pending`, `processing`, `completed` or `failed`.
-    pub status: String,
+    /// Where the job is.
+    pub status: JobStatus,
     /// Auth0's summary: inserted, updated, failed, total.
     pub summary: Option<Value>,
     /// Users Auth0 refused, saved in this file under the directory.
     pub errors_file: Option<String>,
-}
-
-impl FileJob {
-    fn finished(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed")
-    }
 }
 
 /// Every file's job.
@@ -86,15 +168,22 @@ struct FileName {
 /// # Errors
 /// When Auth0 refuses the credentials or a request outright, or the
 /// directory cannot be read or written. The state file keeps what was done.
-pub fn submit(credentials: &Credentials, options: &SubmitOptions, log: &mut dyn FnMut(&str)) -> Result<State, String> {
+pub fn submit(
+    credentials: &Credentials,
+    options: &SubmitOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<State, SubmitError> {
     let list: FileList = read_json(&options.dir.join("import-report.json"))?;
     let state_path = options.dir.join(STATE_FILE);
     let mut state: State = if state_path.exists() { read_json(&state_path)? } else { State::new() };
     let mut api = Api::new(credentials);
 
     loop {
-        let active: Vec<String> =
-            state.iter().filter(|(_, job)| job.job_id.is_some() && !job.finished()).map(|(f, _)| f.clone()).collect();
+        let active: Vec<String> = state
+            .iter()
+            .filter(|(_, job)| job.job_id.is_some() && !job.status.finished())
+            .map(|(f, _)| f.clone())
+            .collect();
         let next = list.files.iter().map(|f| &f.path).find(|f| state.get(*f).is_none_or(|job| job.job_id.is_none()));
         if active.is_empty() && next.is_none() {
             return Ok(state);
@@ -111,15 +200,16 @@ pub fn submit(credentials: &Credentials, options: &SubmitOptions, log: &mut dyn 
             let Some(job) = state.get(&file).cloned() else { continue };
             let Some(id) = job.job_id.clone() else { continue };
             let mut polled = api.job(&id)?;
-            if polled.finished() {
-                let failed = polled.summary.as_ref().and_then(|s| s.get("failed")).and_then(Value::as_u64).unwrap_or(0);
-                if polled.status == "failed" || failed > 0 {
+            if polled.status.finished() {
+                let failed = polled.summary.as_ref().and_then(|s| s.get("failed")).and_then(Value::as_u64);
+                if polled.status == JobStatus::Failed || failed.is_some_and(|n| n > 0) {
                     let errors = api.job_errors(&id)?;
                     let name = format!("errors-{}", file.trim_end_matches(".json")) + ".json";
                     write_json(&options.dir.join(&name), &errors)?;
                     polled.errors_file = Some(name);
                 }
-                log(&format!("{file}: job {id} {} {}", polled.status, polled.summary.clone().unwrap_or_default()));
+                let summary = polled.summary.as_ref().map(Value::to_string);
+                log(&format!("{file}: job {id} {} {}", polled.status, summary.as_deref().unwrap_or("(no summary)")));
             }
             if polled != job {
                 state.insert(file, polled);
@@ -154,7 +244,7 @@ impl Api {
         format!("{}{path}", self.credentials.domain.trim_end_matches('/'))
     }
 
-    fn token(&mut self) -> Result<String, String> {
+    fn token(&mut self) -> Result<String, SubmitError> {
         if let Some(token) = &self.token {
             return Ok(token.clone());
         }
@@ -169,7 +259,7 @@ impl Api {
         let answer = self.send(|agent| agent.post(&url).send_json(&body))?;
         let token = match (answer.status, text_field(&answer.body, "access_token")) {
             (200, Some(token)) => token.to_string(),
-            _ => return Err(format!("Auth0 refused the client credentials: {} {}", answer.status, answer.body)),
+            _ => return Err(refused("the client credentials", &answer)),
         };
         self.token = Some(token.clone());
         Ok(token)
@@ -179,9 +269,9 @@ impl Api {
     fn send(
         &self,
         request: impl Fn(&ureq::Agent) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, SubmitError> {
         for _ in 0..MAX_RATE_LIMITED {
-            let mut response = request(&self.agent).map_err(|e| format!("Auth0 did not answer: {e}"))?;
+            let mut response = request(&self.agent).map_err(|e| SubmitError::Unreachable(e.to_string()))?;
             let status = response.status().as_u16();
             if status == 429 {
                 let wait = response
@@ -193,19 +283,19 @@ impl Api {
                 sleep(Duration::from_secs(wait.clamp(1, 60)));
                 continue;
             }
-            let text = response.body_mut().read_to_string().unwrap_or_default();
+            let text = response.body_mut().read_to_string().map_err(|e| SubmitError::Unreachable(e.to_string()))?;
             let body =
                 if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
             return Ok(Answer { status, body });
         }
-        Err(format!("Auth0 kept answering 429 after {MAX_RATE_LIMITED} tries"))
+        Err(SubmitError::RateLimited)
     }
 
     /// A Management API call; a 401 gets one fresh token.
     fn call(
         &mut self,
         request: impl Fn(&ureq::Agent, &str) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, SubmitError> {
         let token = self.token()?;
         let answer = self.send(|agent| request(agent, &token))?;
         if answer.status != 401 {
@@ -216,8 +306,8 @@ impl Api {
         self.send(|agent| request(agent, &token))
     }
 
-    fn start_import(&mut self, path: &Path, name: &str, connection_id: &str) -> Result<FileJob, String> {
-        let users = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    fn start_import(&mut self, path: &Path, name: &str, connection_id: &str) -> Result<FileJob, SubmitError> {
+        let users = fs::read(path).map_err(|source| SubmitError::Io { path: path.to_path_buf(), source })?;
         let url = self.url("/api/v2/jobs/users-imports");
         let answer = self.call(|agent, token| {
             let users = Part::bytes(&users).file_name(name).mime_str("application/json")?;
@@ -229,39 +319,38 @@ impl Api {
                 .text("external_id", name);
             agent.post(&url).header("authorization", format!("Bearer {token}")).send(form)
         })?;
-        match (answer.status, text_field(&answer.body, "id")) {
-            (200..=202, Some(id)) => Ok(FileJob {
-                job_id: Some(id.to_string()),
-                status: text_field(&answer.body, "status").unwrap_or("pending").to_string(),
-                ..FileJob::default()
-            }),
-            _ => Err(format!("Auth0 refused {name}: {} {}", answer.status, answer.body)),
+        let status = text_field(&answer.body, "status").map_or(Some(JobStatus::Pending), JobStatus::parse);
+        match (answer.status, text_field(&answer.body, "id"), status) {
+            (200..=202, Some(id), Some(status)) => {
+                Ok(FileJob { job_id: Some(id.to_string()), status, ..FileJob::default() })
+            }
+            _ => Err(refused(name, &answer)),
         }
     }
 
-    fn job(&mut self, id: &str) -> Result<FileJob, String> {
+    fn job(&mut self, id: &str) -> Result<FileJob, SubmitError> {
         let url = self.url(&format!("/api/v2/jobs/{id}"));
         let answer =
             self.call(|agent, token| agent.get(&url).header("authorization", format!("Bearer {token}")).call())?;
-        match (answer.status, text_field(&answer.body, "status")) {
+        match (answer.status, text_field(&answer.body, "status").and_then(JobStatus::parse)) {
             (200, Some(status)) => Ok(FileJob {
                 job_id: Some(id.to_string()),
-                status: status.to_string(),
+                status,
                 summary: answer.body.get("summary").cloned(),
                 errors_file: None,
             }),
-            _ => Err(format!("cannot read job {id}: {} {}", answer.status, answer.body)),
+            _ => Err(refused(format!("to show job {id}"), &answer)),
         }
     }
 
-    fn job_errors(&mut self, id: &str) -> Result<Value, String> {
+    fn job_errors(&mut self, id: &str) -> Result<Value, SubmitError> {
         let url = self.url(&format!("/api/v2/jobs/{id}/errors"));
         let answer =
             self.call(|agent, token| agent.get(&url).header("authorization", format!("Bearer {token}")).call())?;
         match answer.status {
             200 => Ok(answer.body),
             204 => Ok(Value::Array(Vec::new())),
-            status => Err(format!("cannot read the errors of job {id}: {status} {}", answer.body)),
+            _ => Err(refused(format!("the errors of job {id}"), &answer)),
         }
     }
 }
@@ -270,17 +359,18 @@ fn text_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
     body.get(name).and_then(Value::as_str)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not what djedge wrote: {e}", path.display()))
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SubmitError> {
+    let text = fs::read_to_string(path).map_err(|source| SubmitError::Io { path: path.to_path_buf(), source })?;
+    serde_json::from_str(&text).map_err(|source| SubmitError::NotJson { path: path.to_path_buf(), source })
 }
 
 /// Written whole, then renamed: an interruption leaves the old state or the
 /// new one, never half of one.
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), SubmitError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|source| SubmitError::NotJson { path: path.to_path_buf(), source })?;
     text.push('\n');
     let temporary = path.with_extension("json.tmp");
-    fs::write(&temporary, text).map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-    fs::rename(&temporary, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    fs::write(&temporary, text).map_err(|source| SubmitError::Io { path: temporary.clone(), source })?;
+    fs::rename(&temporary, path).map_err(|source| SubmitError::Io { path: path.to_path_buf(), source })
 }

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use djedge_auth0_api::{Credentials, FileJob, STATE_FILE, State, SubmitOptions, submit};
+use djedge_auth0_api::{Credentials, FileJob, JobStatus, STATE_FILE, State, SubmitError, SubmitOptions, submit};
 use serde_json::{Value, json};
 
 struct Job {
@@ -250,8 +250,9 @@ fn every_file_through_a_429_storm_two_jobs_at_a_time_with_their_errors_saved() {
     assert_eq!(fake.over_limit, 0, "never more than two jobs at a time");
     assert_eq!(fake.submissions, ["users-00000.json", "users-00001.json", "users-00002.json", "users-00003.json"]);
     assert_eq!(fake.tokens_issued, 1);
-    let status: Vec<&str> = state.values().map(|job| job.status.as_str()).collect();
-    assert_eq!(status, ["completed", "completed", "failed", "completed"]);
+    let status: Vec<JobStatus> = state.values().map(|job| job.status).collect();
+    use JobStatus::{Completed, Failed};
+    assert_eq!(status, [Completed, Completed, Failed, Completed]);
     assert_eq!(state["users-00001.json"].summary.as_ref().unwrap()["failed"], 1);
     let errors: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("errors-users-00001.json")).unwrap()).unwrap();
@@ -280,20 +281,20 @@ fn an_interrupted_run_resumes_without_sending_a_file_twice() {
         ],
     );
     let mut before = State::new();
-    let done = FileJob { job_id: Some("job_done".into()), status: "completed".into(), ..FileJob::default() };
+    let done = FileJob { job_id: Some("job_done".into()), status: JobStatus::Completed, ..FileJob::default() };
     before.insert("users-00000.json".into(), done.clone());
     before.insert(
         "users-00001.json".into(),
-        FileJob { job_id: Some("job_earlier".into()), status: "processing".into(), ..FileJob::default() },
+        FileJob { job_id: Some("job_earlier".into()), status: JobStatus::Processing, ..FileJob::default() },
     );
     std::fs::write(dir.path().join(STATE_FILE), serde_json::to_string(&before).unwrap()).unwrap();
 
     let state = submit(&credentials(&domain, "secret"), &options(dir.path()), &mut |_| {}).unwrap();
     assert_eq!(fake.lock().unwrap().submissions, ["users-00002.json"], "only the file never sent");
     assert_eq!(state["users-00000.json"], done);
-    assert_eq!(state["users-00001.json"].status, "completed");
+    assert_eq!(state["users-00001.json"].status, JobStatus::Completed);
     assert_eq!(state["users-00001.json"].job_id.as_deref(), Some("job_earlier"));
-    assert_eq!(state["users-00002.json"].status, "completed");
+    assert_eq!(state["users-00002.json"].status, JobStatus::Completed);
 }
 
 #[test]
@@ -303,6 +304,11 @@ fn refused_credentials_are_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     files(dir.path(), &[("users-00000.json", &["a@example.com"])]);
     let error = submit(&credentials(&domain, "wrong"), &options(dir.path()), &mut |_| {}).unwrap_err();
-    assert!(error.starts_with("Auth0 refused the client credentials: 401"), "{error}");
+    assert!(
+        matches!(&error, SubmitError::Refused { what, status: 401, .. } if what == "the client credentials"),
+        "{error}"
+    );
+    assert!(error.to_string().starts_with("Auth0 refused the client credentials: 401"), "{error}");
+    assert!(!error.to_string().contains("wrong"), "the secret never reaches an error: {error}");
     assert!(fake.lock().unwrap().submissions.is_empty());
 }

@@ -96,7 +96,8 @@ pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
         poll_interval: std::time::Duration::from_secs(args.poll_seconds.max(1)),
         max_active_jobs: 2,
     };
-    let state = djedge_auth0_api::submit(&credentials, &options, &mut |line| eprintln!("{line}"))?;
+    let state =
+        djedge_auth0_api::submit(&credentials, &options, &mut |line| eprintln!("{line}")).map_err(|e| e.to_string())?;
     let failed: Vec<&String> =
         state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
     println!(
