@@ -50,7 +50,7 @@ impl Snapshot {
         #[derive(serde::Deserialize)]
         struct Marker {
             #[serde(default)]
-            ambiguous_email: bool,
+            ambiguous_email: Option<djedge_snapshot::True>,
         }
         for (key, value) in values {
             if key.starts_with(djedge_snapshot::USERNAME_PREFIX) {
@@ -58,7 +58,7 @@ impl Snapshot {
                     serde_json::from_str(&value).map_err(|e| format!("{key} is not a user record: {e}"))?;
                 snapshot.users.push(user);
             } else if key.starts_with(djedge_snapshot::EMAIL_PREFIX)
-                && serde_json::from_str::<Marker>(&value).is_ok_and(|m| m.ambiguous_email)
+                && serde_json::from_str::<Marker>(&value).is_ok_and(|m| m.ambiguous_email.is_some())
             {
                 snapshot.ambiguous_email_keys.insert(key);
             }

@@ -68,8 +68,10 @@ fn snapshot(n: i64) -> (Snapshot, Vec<UserRecord>) {
             values.insert(key, json);
         }
     }
-    let shared =
-        StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![UserId::Integer(7), UserId::Integer(8)] };
+    let shared = StoredValue::AmbiguousEmail {
+        ambiguous_email: djedge_snapshot::True,
+        ids: vec![UserId::Integer(7), UserId::Integer(8)],
+    };
     values.insert(email_key("shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
     (Snapshot::from_values(values).unwrap(), users)
 }

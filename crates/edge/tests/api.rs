@@ -63,8 +63,10 @@ fn snapshot() -> HashMap<String, String> {
             kv.insert(key, json);
         }
     }
-    let shared =
-        StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![UserId::Integer(6), UserId::Integer(7)] };
+    let shared = StoredValue::AmbiguousEmail {
+        ambiguous_email: djedge_snapshot::True,
+        ids: vec![UserId::Integer(6), UserId::Integer(7)],
+    };
     kv.insert(email_key("Shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
     kv.insert(DECOY_KEY.into(), DECOY.into());
     kv

@@ -194,7 +194,7 @@ fn write_users(
     shared.sort_by(|a, b| a.email.cmp(&b.email));
     for group in &shared {
         if let Some(key) = email_key(&group.email) {
-            let marker = StoredValue::AmbiguousEmail { ambiguous_email: true, ids: group.ids.clone() };
+            let marker = StoredValue::AmbiguousEmail { ambiguous_email: djedge_snapshot::True, ids: group.ids.clone() };
             writer.other(&key, KvValue::new(to_json(&marker)?));
         }
     }

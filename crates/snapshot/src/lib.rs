@@ -146,6 +146,23 @@ pub struct UserRecord {
     pub groups: Vec<String>,
 }
 
+/// A JSON `true` that cannot be `false`: the field telling a shared-email
+/// marker from a user record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct True;
+
+impl Serialize for True {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(true)
+    }
+}
+
+impl<'de> Deserialize<'de> for True {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if bool::deserialize(deserializer)? { Ok(True) } else { Err(serde::de::Error::custom("expected true")) }
+    }
+}
+
 /// A value stored under a key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -154,8 +171,8 @@ pub enum StoredValue {
     User(UserRecord),
     /// An email that several users share: never resolved to one of them.
     AmbiguousEmail {
-        /// Always true; marks the shape.
-        ambiguous_email: bool,
+        /// Marks the shape: `"ambiguous_email": true`, and nothing else.
+        ambiguous_email: True,
         /// The users' primary keys, ascending.
         ids: Vec<UserId>,
     },
@@ -235,10 +252,12 @@ mod tests {
     #[test]
     fn stored_values_round_trip_and_stay_distinct() {
         let ambiguous =
-            StoredValue::AmbiguousEmail { ambiguous_email: true, ids: vec![UserId::Integer(3), UserId::Integer(9)] };
+            StoredValue::AmbiguousEmail { ambiguous_email: True, ids: vec![UserId::Integer(3), UserId::Integer(9)] };
         let json = serde_json::to_string(&ambiguous).unwrap_or_default();
         assert_eq!(json, r#"{"ambiguous_email":true,"ids":[3,9]}"#);
         assert_eq!(serde_json::from_str::<StoredValue>(&json).ok(), Some(ambiguous));
+        // A marker saying false is no marker (nor a user record).
+        assert!(serde_json::from_str::<StoredValue>(r#"{"ambiguous_email":false,"ids":[3,9]}"#).is_err());
     }
 
     #[test]
