@@ -38,7 +38,7 @@ pub use limits::{
 };
 pub use parse::{Algorithm, Argon2Variant, Argon2Version, BcryptPrefix, Cost, DjangoHash};
 pub use pbkdf2_sha256::pbkdf2_hmac_sha256;
-pub use verify::{Verifier, check_limits};
+pub use verify::Verifier;
 
 /// Does `password` match the Django password field `encoded`, under the
 /// default [`Limits`]?

@@ -5,8 +5,8 @@
 //! caps are a budget for the Cloudflare Worker (128 MB per isolate, a CPU
 //! limit in seconds), generous enough that every Django default passes.
 
-use crate::Error;
 use crate::error::Cap;
+use crate::{DjangoHash, Error};
 
 /// Django 6.0's PBKDF2 default is 1,200,000; 4,000,000 leaves room for sites
 /// that raised it and still verifies in about a second in Wasm.
@@ -57,6 +57,32 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Checks `hash`'s cost parameters against these caps, before any work.
+    ///
+    /// # Errors
+    /// [`Error::OverCap`] naming the first cap exceeded.
+    pub fn check(&self, hash: &DjangoHash<'_>) -> Result<(), Error> {
+        let limits = self;
+        // Every variant named: a new format must say what its cost is.
+        match hash {
+            DjangoHash::Pbkdf2 { iterations, .. } => {
+                check(Cap::Pbkdf2Iterations, *iterations, limits.max_pbkdf2_iterations.into())
+            }
+            DjangoHash::Argon2 { memory_kib, passes, .. } => {
+                check(Cap::Argon2Memory, (*memory_kib).into(), limits.max_argon2_memory_kib.into())?;
+                check(Cap::Argon2Passes, (*passes).into(), limits.max_argon2_passes.into())
+            }
+            DjangoHash::Bcrypt { cost, .. } => check(Cap::BcryptCost, (*cost).into(), limits.max_bcrypt_cost.into()),
+            DjangoHash::Scrypt { n, r, p, .. } => {
+                let memory = scrypt_memory_bytes(*n, *r, *p);
+                check(Cap::ScryptMemory, memory, limits.max_scrypt_memory_bytes)?;
+                let work = n.saturating_mul((*r).into()).saturating_mul((*p).into());
+                check(Cap::ScryptWork, work, limits.max_scrypt_work)
+            }
+            DjangoHash::Salted { .. } | DjangoHash::Unsalted { .. } | DjangoHash::Crypt { .. } => Ok(()),
+        }
+    }
+
     /// The size of a verifier's [`crate::Arena`]: room for the largest
     /// argon2 and the largest scrypt these caps allow, one at a time (a
     /// scrypt's `V`, `X` and `T` take at most three blocks more than the

@@ -9,8 +9,7 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use crate::arena::Arena;
-use crate::error::Cap;
-use crate::limits::{self, Limits};
+use crate::limits::Limits;
 use crate::parse::{Argon2Variant, Argon2Version};
 use crate::{Algorithm, DjangoHash, Error};
 
@@ -57,7 +56,7 @@ impl Verifier {
     /// # Errors
     /// As [`Verifier::verify`], from the caps and from the hash libraries.
     pub fn verify_parsed(&mut self, password: &[u8], hash: &DjangoHash<'_>) -> Result<bool, Error> {
-        check_limits(hash, &self.limits)?;
+        self.limits.check(hash)?;
         match hash {
             DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
                 Ok(pbkdf2(*algorithm, password, salt.as_bytes(), *iterations, hash))
@@ -99,34 +98,8 @@ impl Verifier {
     }
 }
 
-/// Checks `hash`'s cost parameters against `limits`.
-///
-/// # Errors
-/// [`Error::OverCap`] naming the first cap exceeded.
-pub fn check_limits(hash: &DjangoHash<'_>, limits: &Limits) -> Result<(), Error> {
-    match hash {
-        DjangoHash::Pbkdf2 { iterations, .. } => {
-            limits::check(Cap::Pbkdf2Iterations, *iterations, limits.max_pbkdf2_iterations.into())
-        }
-        DjangoHash::Argon2 { memory_kib, passes, .. } => {
-            limits::check(Cap::Argon2Memory, (*memory_kib).into(), limits.max_argon2_memory_kib.into())?;
-            limits::check(Cap::Argon2Passes, (*passes).into(), limits.max_argon2_passes.into())
-        }
-        DjangoHash::Bcrypt { cost, .. } => {
-            limits::check(Cap::BcryptCost, (*cost).into(), limits.max_bcrypt_cost.into())
-        }
-        DjangoHash::Scrypt { n, r, p, .. } => {
-            let memory = limits::scrypt_memory_bytes(*n, *r, *p);
-            limits::check(Cap::ScryptMemory, memory, limits.max_scrypt_memory_bytes)?;
-            let work = n.saturating_mul((*r).into()).saturating_mul((*p).into());
-            limits::check(Cap::ScryptWork, work, limits.max_scrypt_work)
-        }
-        DjangoHash::Salted { .. } | DjangoHash::Unsalted { .. } | DjangoHash::Crypt { .. } => Ok(()),
-    }
-}
-
 fn pbkdf2(algorithm: Algorithm, password: &[u8], salt: &[u8], iterations: u64, expected: &[u8]) -> bool {
-    // check_limits() bounds iterations by a u32 cap.
+    // Limits::check bounds iterations by a u32 cap.
     let rounds = u32::try_from(iterations).unwrap_or(u32::MAX);
     if algorithm == Algorithm::Pbkdf2Sha1 {
         let mut out = [0u8; 20];

@@ -114,7 +114,7 @@ fn caps_are_checked_before_any_work() {
     ];
     for encoded in defaults {
         let hash = DjangoHash::parse(encoded).expect("well-formed");
-        assert_eq!(djhash::check_limits(&hash, &limits), Ok(()), "{encoded}");
+        assert_eq!(limits.check(&hash), Ok(()), "{encoded}");
     }
 }
 

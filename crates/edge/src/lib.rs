@@ -343,7 +343,7 @@ impl<'a, P: Platform> Edge<'a, P> {
         if let DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash: expected } = &hash {
             // The caps hold before any work, offloaded or not; the verifier
             // below checks them itself.
-            djhash::check_limits(&hash, &self.config.limits)?;
+            self.config.limits.check(&hash)?;
             let kind = if *algorithm == Algorithm::Pbkdf2Sha1 { Pbkdf2Hash::Sha1 } else { Pbkdf2Hash::Sha256 };
             if let Ok(rounds) = u32::try_from(*iterations) {
                 if u64::from(rounds) <= self.config.offload_max_iterations {
@@ -358,7 +358,7 @@ impl<'a, P: Platform> Edge<'a, P> {
             return Verifier::new(self.config.limits).verify_parsed(password, &hash);
         }
         // Caps first: a hash over them never waits for an arena.
-        djhash::check_limits(&hash, &self.config.limits)?;
+        self.config.limits.check(&hash)?;
         let mut slot = self.state.arena().await;
         slot.get_or_insert_with(|| Verifier::new(self.config.limits)).verify_parsed(password, &hash)
     }
@@ -370,9 +370,8 @@ impl<'a, P: Platform> Edge<'a, P> {
             Some(decoy) => decoy.clone(),
             None => match self.platform.get(DECOY_KEY).await {
                 Ok(stored) => {
-                    let usable = stored.filter(|d| {
-                        DjangoHash::parse(d).is_ok_and(|h| djhash::check_limits(&h, &self.config.limits).is_ok())
-                    });
+                    let usable =
+                        stored.filter(|d| DjangoHash::parse(d).is_ok_and(|h| self.config.limits.check(&h).is_ok()));
                     self.state.decoy.get_or_init(|| usable.unwrap_or_else(|| FALLBACK_DECOY.to_string())).clone()
                 }
                 Err(_) => FALLBACK_DECOY.to_string(),

@@ -132,7 +132,7 @@ impl Report {
 fn classify(password: &str, limits: &djhash::Limits) -> (&'static str, Option<Cost>, Option<String>) {
     match DjangoHash::parse(password) {
         Ok(hash) => {
-            let over_cap = djhash::check_limits(&hash, limits).err().map(|e| e.to_string());
+            let over_cap = limits.check(&hash).err().map(|e| e.to_string());
             (hash.algorithm().name(), hash.cost(), over_cap)
         }
         Err(djhash::Error::Unusable) => ("unusable", None, Some("unusable_password".into())),
