@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use djhash::{Algorithm, Argon2Version, DjangoHash};
+use djhash::{Algorithm, DjangoHash};
 use serde::Serialize;
 
 /// Auth0's `custom_password_hash`.
@@ -138,10 +138,7 @@ pub fn custom_password_hash(encoded: &str) -> Result<CustomPasswordHash, NoForm>
         DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => {
             // A field without `v=` means 0x10; PHC readers differ on the
             // default, so it is written out.
-            let version = match version {
-                Argon2Version::Implicit10 | Argon2Version::V10 => 16,
-                Argon2Version::V13 => 19,
-            };
+            let version = version.number();
             let phc = format!(
                 "${}$v={version}$m={memory_kib},t={passes},p={lanes}${}${}",
                 variant.name(),

@@ -120,6 +120,17 @@ pub enum Argon2Version {
     V13,
 }
 
+impl Argon2Version {
+    /// The version number the hash was computed with: 16 (0x10) or 19
+    /// (0x13); a field without `v=` was computed with 16.
+    pub const fn number(self) -> u32 {
+        match self {
+            Argon2Version::Implicit10 | Argon2Version::V10 => 0x10,
+            Argon2Version::V13 => 0x13,
+        }
+    }
+}
+
 /// The `$2?$` prefix of a bcrypt string; pyca/bcrypt 4 (which Django calls)
 /// computes all four the same way and writes back the prefix it read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::arena::Arena;
 use crate::limits::Limits;
-use crate::parse::{Argon2Variant, Argon2Version};
+use crate::parse::Argon2Variant;
 use crate::{Algorithm, DjangoHash, Error};
 
 /// Verifies Django password fields under a set of [`Limits`], with its
@@ -67,10 +67,8 @@ impl Verifier {
                     Argon2Variant::I => argon2::Algorithm::Argon2i,
                     Argon2Variant::Id => argon2::Algorithm::Argon2id,
                 };
-                let version = match version {
-                    Argon2Version::Implicit10 | Argon2Version::V10 => argon2::Version::V0x10,
-                    Argon2Version::V13 => argon2::Version::V0x13,
-                };
+                let version = argon2::Version::try_from(version.number())
+                    .map_err(|_| Error::malformed(Algorithm::Argon2, "a version argon2 refuses"))?;
                 let params = argon2::Params::new(*memory_kib, *passes, *lanes, Some(hash.len()))
                     .map_err(|_| Error::malformed(Algorithm::Argon2, "parameters argon2 refuses"))?;
                 let memory = self.arena.argon2(&self.limits, params.block_count())?;
