@@ -16,6 +16,53 @@ use djedge_snapshot::{Migration, Profile};
 use djedge_snapshot::{UserId, UserRecord, email_key};
 use serde::Serialize;
 
+/// Why import files or progress figures could not be made.
+#[derive(Debug)]
+pub enum FilesError {
+    /// The snapshot could not be read.
+    Snapshot(djedge_snapshot::SnapshotError),
+    /// A file or directory could not be read or written.
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The output directory already holds files.
+    NotEmpty(PathBuf),
+    /// A snapshot value or a migration record is not what it should be.
+    Invalid(String),
+    /// One user's import line alone is over the file size limit.
+    UserTooLarge {
+        /// The user.
+        id: UserId,
+        /// The limit.
+        max_file_bytes: usize,
+    },
+}
+
+impl std::fmt::Display for FilesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FilesError::Snapshot(e) => e.fmt(f),
+            FilesError::Io { path, source } => write!(f, "cannot use {}: {source}", path.display()),
+            FilesError::NotEmpty(dir) => {
+                write!(f, "{} is not empty: import files go into a new directory", dir.display())
+            }
+            FilesError::Invalid(what) => f.write_str(what),
+            FilesError::UserTooLarge { id, max_file_bytes } => {
+                write!(f, "user {id} alone is over {max_file_bytes} bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FilesError {}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FilesError + '_ {
+    move |source| FilesError::Io { path: path.to_path_buf(), source }
+}
+
 pub use convert::{CustomPasswordHash, Encoded, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, custom_password_hash};
 
 /// Auth0's limit on one import file.
@@ -34,8 +81,8 @@ impl Snapshot {
     ///
     /// # Errors
     /// When it is not one, or a user value is not a user record.
-    pub fn read(dir: &Path) -> Result<Self, String> {
-        let values = djedge_snapshot::read_snapshot(dir).map_err(|e| e.to_string())?;
+    pub fn read(dir: &Path) -> Result<Self, FilesError> {
+        let values = djedge_snapshot::read_snapshot(dir).map_err(FilesError::Snapshot)?;
         Self::from_values(values)
     }
 
@@ -43,7 +90,7 @@ impl Snapshot {
     ///
     /// # Errors
     /// When a value is not what its key says.
-    pub fn from_values(values: HashMap<String, String>) -> Result<Self, String> {
+    pub fn from_values(values: HashMap<String, String>) -> Result<Self, FilesError> {
         let mut snapshot = Snapshot::default();
         // Email keys repeat a user record already read under its username
         // key: only the ambiguity marker is looked for there.
@@ -54,8 +101,8 @@ impl Snapshot {
         }
         for (key, value) in values {
             if key.starts_with(djedge_snapshot::USERNAME_PREFIX) {
-                let user: UserRecord =
-                    serde_json::from_str(&value).map_err(|e| format!("{key} is not a user record: {e}"))?;
+                let user: UserRecord = serde_json::from_str(&value)
+                    .map_err(|e| FilesError::Invalid(format!("{key} is not a user record: {e}")))?;
                 snapshot.users.push(user);
             } else if key.starts_with(djedge_snapshot::EMAIL_PREFIX)
                 && serde_json::from_str::<Marker>(&value).is_ok_and(|m| m.ambiguous_email.is_some())
@@ -78,16 +125,17 @@ impl Snapshot {
 ///
 /// # Errors
 /// When the file cannot be read or a line is not such a record.
-pub fn read_migrations(path: &Path) -> Result<HashMap<UserId, String>, String> {
-    let file = fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn read_migrations(path: &Path) -> Result<HashMap<UserId, String>, FilesError> {
+    let file = fs::File::open(path).map_err(io(path))?;
     let mut migrated = HashMap::new();
     for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let line = line.map_err(io(path))?;
         if line.trim().is_empty() {
             continue;
         }
-        let record: Migration = serde_json::from_str(&line)
-            .map_err(|e| format!("{} line {}: not a migration record: {e}", path.display(), n + 1))?;
+        let record: Migration = serde_json::from_str(&line).map_err(|e| {
+            FilesError::Invalid(format!("{} line {}: not a migration record: {e}", path.display(), n + 1))
+        })?;
         migrated.entry(record.id).or_insert(record.at);
     }
     Ok(migrated)
@@ -171,11 +219,11 @@ pub fn write_import_files(
     snapshot: &Snapshot,
     migrated: &HashMap<UserId, String>,
     options: &ImportOptions,
-) -> Result<ImportReport, String> {
+) -> Result<ImportReport, FilesError> {
     let out = &options.out;
-    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    if fs::read_dir(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.next().is_some() {
-        return Err(format!("{} is not empty: import files go into a new directory", out.display()));
+    fs::create_dir_all(out).map_err(io(out))?;
+    if fs::read_dir(out).map_err(io(out))?.next().is_some() {
+        return Err(FilesError::NotEmpty(out.to_path_buf()));
     }
     let mut report = ImportReport { users: snapshot.users.len(), ..ImportReport::default() };
     let mut batch = Batch::default();
@@ -209,9 +257,9 @@ pub fn write_import_files(
             profile = profile.without_username();
         }
         let json = serde_json::to_string(&ImportUser { profile, blocked: !user.is_active, custom_password_hash })
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| FilesError::Invalid(format!("user {}: {e}", user.id)))?;
         if json.len() + 2 > options.max_file_bytes {
-            return Err(format!("user {} alone is over {} bytes", user.id, options.max_file_bytes));
+            return Err(FilesError::UserTooLarge { id: user.id, max_file_bytes: options.max_file_bytes });
         }
         if batch.bytes_with(&json) > options.max_file_bytes {
             report.files.push(batch.write(out, report.files.len())?);
@@ -223,9 +271,10 @@ pub fn write_import_files(
     if batch.users > 0 {
         report.files.push(batch.write(out, report.files.len())?);
     }
-    let mut text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    let mut text = serde_json::to_string_pretty(&report).map_err(|e| FilesError::Invalid(e.to_string()))?;
     text.push('\n');
-    fs::write(out.join("import-report.json"), text).map_err(|e| format!("cannot write the report: {e}"))?;
+    let path = out.join("import-report.json");
+    fs::write(&path, text).map_err(io(&path))?;
     Ok(report)
 }
 
@@ -248,10 +297,11 @@ impl Batch {
         self.users += 1;
     }
 
-    fn write(&mut self, dir: &Path, index: usize) -> Result<ImportFile, String> {
+    fn write(&mut self, dir: &Path, index: usize) -> Result<ImportFile, FilesError> {
         self.text.push(']');
         let path = format!("users-{index:05}.json");
-        fs::write(dir.join(&path), &self.text).map_err(|e| format!("cannot write {path}: {e}"))?;
+        let file = dir.join(&path);
+        fs::write(&file, &self.text).map_err(io(&file))?;
         let file = ImportFile { path, users: self.users, bytes: self.text.len() };
         *self = Batch::default();
         Ok(file)
@@ -313,7 +363,7 @@ pub fn progress(
     snapshot: &Snapshot,
     migrated: &HashMap<UserId, String>,
     now: time::OffsetDateTime,
-) -> Result<MigrationProgress, String> {
+) -> Result<MigrationProgress, FilesError> {
     let mut progress = MigrationProgress::default();
     let mut never = Count::default();
     let mut buckets: Vec<Count> = vec![Count::default(); LAST_LOGIN_BUCKETS.len()];
@@ -330,7 +380,7 @@ pub fn progress(
             None => never.add(done),
             Some(at) => {
                 let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .map_err(|e| format!("user {}: last_login {at:?}: {e}", user.id))?;
+                    .map_err(|e| FilesError::Invalid(format!("user {}: last_login {at:?}: {e}", user.id)))?;
                 let days = (now - at).whole_days();
                 let index = LAST_LOGIN_BUCKETS.iter().rposition(|(_, from)| days >= *from).unwrap_or(0);
                 if let Some(bucket) = buckets.get_mut(index) {

@@ -147,7 +147,9 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     assert!(options.out.join("import-report.json").is_file());
 
     // A second run into the same directory is refused.
-    assert!(write_import_files(&snapshot, &migrated, &options).unwrap_err().contains("not empty"));
+    let error = write_import_files(&snapshot, &migrated, &options).unwrap_err();
+    assert!(matches!(error, djedge_auth0_files::FilesError::NotEmpty(_)), "{error}");
+    assert!(error.to_string().contains("is not empty: import files go into a new directory"), "{error}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub(crate) fn run(options: &djedge_export::ExportOptions) -> Result<(), String> {
+pub(crate) fn run(options: &djedge_export::ExportOptions) -> Result<(), crate::Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

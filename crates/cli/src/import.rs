@@ -8,11 +8,14 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::args::{Auth0ImportArgs, ImportFilesArgs, MigrationsArgs, ProgressArgs};
 
-fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<UserId, String>, String> {
-    path.map_or_else(|| Ok(HashMap::new()), read_migrations)
+fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<UserId, String>, crate::Failure> {
+    match path {
+        Some(path) => Ok(read_migrations(path)?),
+        None => Ok(HashMap::new()),
+    }
 }
 
-pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), String> {
+pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), crate::Failure> {
     let snapshot = Snapshot::read(&args.snapshot)?;
     let migrated = migrations(args.migrations.as_deref())?;
     let options = ImportOptions {
@@ -43,7 +46,7 @@ pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn progress(args: &ProgressArgs) -> Result<(), String> {
+pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
     let snapshot = Snapshot::read(&args.snapshot)?;
     let migrated = migrations(args.migrations.as_deref())?;
     let now = match &args.now {
@@ -81,7 +84,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
+pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), crate::Failure> {
     let env = |name: &str| {
         std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"))
     };
@@ -96,8 +99,7 @@ pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
         poll_interval: std::time::Duration::from_secs(args.poll_seconds.max(1)),
         max_active_jobs: 2,
     };
-    let state =
-        djedge_auth0_api::submit(&credentials, &options, &mut |line| eprintln!("{line}")).map_err(|e| e.to_string())?;
+    let state = djedge_auth0_api::submit(&credentials, &options, &mut |line| eprintln!("{line}"))?;
     let failed: Vec<&String> =
         state.iter().filter(|(_, job)| job.errors_file.is_some()).map(|(file, _)| file).collect();
     println!(
@@ -109,7 +111,7 @@ pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
+pub(crate) fn download_migrations(args: &MigrationsArgs) -> Result<(), crate::Failure> {
     use std::io::Write as _;
     let token =
         std::env::var("DJEDGE_API_TOKEN").map_err(|_| "set DJEDGE_API_TOKEN to the edge's API token".to_string())?;
@@ -126,7 +128,7 @@ pub(crate) fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().map_err(|e| format!("{url}: {e}"))?;
         if status != 200 {
-            return Err(format!("{url} answered {status} {text}"));
+            return Err(format!("{url} answered {status} {text}").into());
         }
         let page: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| format!("{url}: not a page of migrations: {e}"))?;
@@ -135,7 +137,7 @@ pub(crate) fn download_migrations(args: &MigrationsArgs) -> Result<(), String> {
         }
         cursor = page.get("cursor").and_then(|c| c.as_str()).map(str::to_string);
         if cursor.is_none() {
-            return out.flush().map_err(|e| e.to_string());
+            return Ok(out.flush()?);
         }
     }
 }

@@ -12,6 +12,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// Why a command failed: printed once, as one sentence.
+pub(crate) type Failure = Box<dyn std::error::Error>;
+
 // The exporter allocates each user's strings on its reader thread and frees
 // them on its writer thread, a million times over; mimalloc is built for that.
 #[global_allocator]

@@ -72,7 +72,7 @@ impl ServePlatform {
     }
 }
 
-fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, String> {
+fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, crate::Failure> {
     let describe = |e: std::io::Error| format!("cannot use {} for migration records: {e}", path.display());
     if path.exists() {
         for (n, line) in BufReader::new(File::open(path).map_err(describe)?).lines().enumerate() {
@@ -82,10 +82,10 @@ fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, String> {
             store.record(&record);
         }
     }
-    OpenOptions::new().create(true).append(true).open(path).map_err(describe)
+    Ok(OpenOptions::new().create(true).append(true).open(path).map_err(describe)?)
 }
 
-pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
+pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
     let token = std::env::var("DJEDGE_API_TOKEN").unwrap_or_default();
     if token.len() < 16 {
         return Err("set DJEDGE_API_TOKEN to the API token (16 characters or more)".into());

@@ -21,7 +21,7 @@ struct Verdict {
     error: Option<String>,
 }
 
-pub(crate) fn run(limits: &djhash::Limits) -> Result<(), String> {
+pub(crate) fn run(limits: &djhash::Limits) -> Result<(), crate::Failure> {
     // Our own BufReader, not StdinLock: its buffer() tells when no input waits.
     let mut input = BufReader::with_capacity(64 * 1024, io::stdin().lock());
     let mut output = BufWriter::new(io::stdout().lock());
@@ -52,7 +52,7 @@ pub(crate) fn run(limits: &djhash::Limits) -> Result<(), String> {
             output.flush().map_err(write_error)?;
         }
     }
-    output.flush().map_err(write_error)
+    Ok(output.flush().map_err(write_error)?)
 }
 
 fn check(verifier: &mut djhash::Verifier, request: &Request) -> Verdict {
@@ -66,7 +66,7 @@ fn bad_input(detail: &str) -> Verdict {
     Verdict { ok: false, error: Some(format!("bad_input: {detail}")) }
 }
 
-fn skip_rest_of_line(input: &mut impl BufRead) -> Result<(), String> {
+fn skip_rest_of_line(input: &mut impl BufRead) -> Result<(), crate::Failure> {
     let mut sink = Vec::new();
     loop {
         sink.clear();
