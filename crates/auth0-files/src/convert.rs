@@ -161,20 +161,13 @@ pub fn custom_password_hash(encoded: &str) -> Result<CustomPasswordHash, NoForm>
             block_size: Some(r),
             parallelization: Some(p),
         },
-        DjangoHash::Salted { algorithm, salt, hex } => CustomPasswordHash {
+        DjangoHash::Salted { digest, salt, hex } => CustomPasswordHash {
             salt: Some(Salt { value: salt.to_string(), encoding: "utf8", position: Some("prefix") }),
-            ..plain(digest_name(algorithm), Encoded { value: hex.to_string(), encoding: "hex" })
+            ..plain(digest.name(), Encoded { value: hex.to_string(), encoding: "hex" })
         },
-        DjangoHash::Unsalted { algorithm, hex, .. } => {
-            plain(digest_name(algorithm), Encoded { value: hex.to_string(), encoding: "hex" })
+        DjangoHash::Unsalted { digest, hex, .. } => {
+            plain(digest.name(), Encoded { value: hex.to_string(), encoding: "hex" })
         }
         other => return Err(NoForm::NoAuth0Algorithm(other.algorithm())),
     })
-}
-
-fn digest_name(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::Md5 | Algorithm::UnsaltedMd5 => "md5",
-        _ => "sha1",
-    }
 }

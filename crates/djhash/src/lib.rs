@@ -36,7 +36,7 @@ pub use limits::{
     DEFAULT_MAX_ARGON2_MEMORY_KIB, DEFAULT_MAX_ARGON2_PASSES, DEFAULT_MAX_BCRYPT_COST, DEFAULT_MAX_PBKDF2_ITERATIONS,
     DEFAULT_MAX_SCRYPT_MEMORY_BYTES, DEFAULT_MAX_SCRYPT_WORK, Limits,
 };
-pub use parse::{Algorithm, Argon2Variant, Argon2Version, BcryptPrefix, Cost, DjangoHash};
+pub use parse::{Algorithm, Argon2Variant, Argon2Version, BcryptPrefix, Cost, DjangoHash, HexDigest};
 pub use pbkdf2_sha256::pbkdf2_hmac_sha256;
 pub use verify::Verifier;
 

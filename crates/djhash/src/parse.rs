@@ -109,6 +109,33 @@ impl Argon2Variant {
     }
 }
 
+/// The digest of Django's salted and unsalted legacy hashers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HexDigest {
+    /// MD5: 32 hex digits.
+    Md5,
+    /// SHA-1: 40 hex digits.
+    Sha1,
+}
+
+impl HexDigest {
+    /// `md5` or `sha1`, as in the field's prefix (and Auth0's name).
+    pub const fn name(self) -> &'static str {
+        match self {
+            HexDigest::Md5 => "md5",
+            HexDigest::Sha1 => "sha1",
+        }
+    }
+
+    /// Lowercase hex digits in a digest.
+    pub const fn hex_len(self) -> usize {
+        match self {
+            HexDigest::Md5 => 32,
+            HexDigest::Sha1 => 40,
+        }
+    }
+}
+
 /// The argon2 version field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Argon2Version {
@@ -216,8 +243,8 @@ pub enum DjangoHash<'a> {
     },
     /// `md5$salt$hex` or `sha1$salt$hex`.
     Salted {
-        /// `Md5` or `Sha1`.
-        algorithm: Algorithm,
+        /// md5 or sha1.
+        digest: HexDigest,
         /// Prepended to the password before hashing.
         salt: &'a str,
         /// Lowercase hex digest, as stored.
@@ -225,8 +252,8 @@ pub enum DjangoHash<'a> {
     },
     /// Unsalted md5 (bare or `md5$$`) or `sha1$$`.
     Unsalted {
-        /// `UnsaltedMd5` or `UnsaltedSha1`.
-        algorithm: Algorithm,
+        /// md5 or sha1.
+        digest: HexDigest,
         /// The md5 form had the `md5$$` prefix.
         prefixed: bool,
         /// Lowercase hex digest, as stored.
@@ -254,16 +281,16 @@ impl<'a> DjangoHash<'a> {
         }
         // Django's identify_hasher: ancient unsalted forms go by length.
         if encoded.len() == 32 && !encoded.contains('$') {
-            return unsalted(Algorithm::UnsaltedMd5, false, encoded);
+            return unsalted(HexDigest::Md5, false, encoded);
         }
         if encoded.len() == 37 {
             if let Some(hex) = encoded.strip_prefix("md5$$") {
-                return unsalted(Algorithm::UnsaltedMd5, true, hex);
+                return unsalted(HexDigest::Md5, true, hex);
             }
         }
         if encoded.len() == 46 {
             if let Some(hex) = encoded.strip_prefix("sha1$$") {
-                return unsalted(Algorithm::UnsaltedSha1, true, hex);
+                return unsalted(HexDigest::Sha1, true, hex);
             }
         }
         let (prefix, rest) = encoded.split_once('$').unwrap_or((encoded, ""));
@@ -276,7 +303,8 @@ impl<'a> DjangoHash<'a> {
             Algorithm::Argon2 => argon2(rest),
             Algorithm::BcryptSha256 | Algorithm::Bcrypt => bcrypt(algorithm, rest),
             Algorithm::Scrypt => scrypt(rest),
-            Algorithm::Sha1 | Algorithm::Md5 => salted(algorithm, rest),
+            Algorithm::Sha1 => salted(HexDigest::Sha1, rest),
+            Algorithm::Md5 => salted(HexDigest::Md5, rest),
             Algorithm::UnsaltedSha1 | Algorithm::UnsaltedMd5 => {
                 Err(Error::malformed(algorithm, "Django writes this hash as bare hex or md5$$/sha1$$<hex>"))
             }
@@ -287,10 +315,11 @@ impl<'a> DjangoHash<'a> {
     /// The Django hasher this field belongs to.
     pub const fn algorithm(&self) -> Algorithm {
         match self {
-            DjangoHash::Pbkdf2 { algorithm, .. }
-            | DjangoHash::Bcrypt { algorithm, .. }
-            | DjangoHash::Salted { algorithm, .. }
-            | DjangoHash::Unsalted { algorithm, .. } => *algorithm,
+            DjangoHash::Pbkdf2 { algorithm, .. } | DjangoHash::Bcrypt { algorithm, .. } => *algorithm,
+            DjangoHash::Salted { digest: HexDigest::Md5, .. } => Algorithm::Md5,
+            DjangoHash::Salted { digest: HexDigest::Sha1, .. } => Algorithm::Sha1,
+            DjangoHash::Unsalted { digest: HexDigest::Md5, .. } => Algorithm::UnsaltedMd5,
+            DjangoHash::Unsalted { digest: HexDigest::Sha1, .. } => Algorithm::UnsaltedSha1,
             DjangoHash::Argon2 { .. } => Algorithm::Argon2,
             DjangoHash::Scrypt { .. } => Algorithm::Scrypt,
             DjangoHash::Crypt { .. } => Algorithm::Crypt,
@@ -409,9 +438,11 @@ impl DjangoHash<'_> {
             DjangoHash::Scrypt { n, r, p, salt, hash } => {
                 DjangoHash::Scrypt { n: *n, r: *r, p: *p, salt: &zeros(salt), hash: vec![0; hash.len()] }.to_string()
             }
-            DjangoHash::Salted { algorithm, salt, hex } => format!("{algorithm}${}${}", zeros(salt), zeros(hex)),
-            DjangoHash::Unsalted { algorithm, prefixed, hex } => {
-                DjangoHash::Unsalted { algorithm: *algorithm, prefixed: *prefixed, hex: &zeros(hex) }.to_string()
+            DjangoHash::Salted { digest, salt, hex } => {
+                DjangoHash::Salted { digest: *digest, salt: &zeros(salt), hex: &zeros(hex) }.to_string()
+            }
+            DjangoHash::Unsalted { digest, prefixed, hex } => {
+                DjangoHash::Unsalted { digest: *digest, prefixed: *prefixed, hex: &zeros(hex) }.to_string()
             }
             DjangoHash::Crypt { salt_field, .. } => format!("crypt${salt_field}${}", ".".repeat(13)),
         }
@@ -445,8 +476,8 @@ impl fmt::Display for DjangoHash<'_> {
             DjangoHash::Scrypt { n, r, p, salt, hash } => {
                 write!(f, "scrypt${n}${salt}${r}${p}${}", STANDARD.encode(hash))
             }
-            DjangoHash::Salted { algorithm, salt, hex } => write!(f, "{algorithm}${salt}${hex}"),
-            DjangoHash::Unsalted { algorithm: Algorithm::UnsaltedSha1, hex, .. } => write!(f, "sha1$${hex}"),
+            DjangoHash::Salted { digest, salt, hex } => write!(f, "{}${salt}${hex}", digest.name()),
+            DjangoHash::Unsalted { digest: HexDigest::Sha1, hex, .. } => write!(f, "sha1$${hex}"),
             DjangoHash::Unsalted { prefixed: true, hex, .. } => write!(f, "md5$${hex}"),
             DjangoHash::Unsalted { hex, .. } => f.write_str(hex),
             DjangoHash::Crypt { salt_field, data } => write!(f, "crypt${salt_field}${data}"),
@@ -606,27 +637,26 @@ fn scrypt(rest: &str) -> Result<DjangoHash<'_>, Error> {
     Ok(DjangoHash::Scrypt { n, r, p, salt, hash })
 }
 
-fn salted(algorithm: Algorithm, rest: &str) -> Result<DjangoHash<'_>, Error> {
+fn salted(digest: HexDigest, rest: &str) -> Result<DjangoHash<'_>, Error> {
+    // For errors, from the one mapping of digests to algorithms.
+    let algorithm = DjangoHash::Salted { digest, salt: "", hex: "" }.algorithm();
     let bad = |reason| Error::malformed(algorithm, reason);
     let (salt, hex) = rest.split_once('$').ok_or(bad("expected salt$hex"))?;
     if salt.is_empty() {
         return Err(bad("the salt is empty"));
     }
-    check_hex(algorithm, hex)?;
-    Ok(DjangoHash::Salted { algorithm, salt, hex })
+    check_hex(algorithm, digest, hex)?;
+    Ok(DjangoHash::Salted { digest, salt, hex })
 }
 
-fn unsalted(algorithm: Algorithm, prefixed: bool, hex: &str) -> Result<DjangoHash<'_>, Error> {
-    check_hex(algorithm, hex)?;
-    Ok(DjangoHash::Unsalted { algorithm, prefixed, hex })
+fn unsalted(digest: HexDigest, prefixed: bool, hex: &str) -> Result<DjangoHash<'_>, Error> {
+    let hash = DjangoHash::Unsalted { digest, prefixed, hex };
+    check_hex(hash.algorithm(), digest, hex)?;
+    Ok(hash)
 }
 
-fn check_hex(algorithm: Algorithm, hex: &str) -> Result<(), Error> {
-    let len = match algorithm {
-        Algorithm::Md5 | Algorithm::UnsaltedMd5 => 32,
-        _ => 40,
-    };
-    if hex.len() == len && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+fn check_hex(algorithm: Algorithm, digest: HexDigest, hex: &str) -> Result<(), Error> {
+    if hex.len() == digest.hex_len() && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         Ok(())
     } else {
         Err(Error::malformed(algorithm, "the digest is not lowercase hex of the right length"))

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq as _;
 use crate::arena::Arena;
 use crate::limits::Limits;
 use crate::parse::Argon2Variant;
-use crate::{Algorithm, DjangoHash, Error};
+use crate::{Algorithm, DjangoHash, Error, HexDigest};
 
 /// Verifies Django password fields under a set of [`Limits`], with its
 /// large working memory in one [`Arena`].
@@ -87,10 +87,8 @@ impl Verifier {
                 let key = self.arena.scrypt(&self.limits, password, salt.as_bytes(), params)?;
                 Ok(bool::from(key.ct_eq(hash.as_slice())))
             }
-            DjangoHash::Salted { algorithm, salt, hex } => {
-                Ok(hex_digest_eq(*algorithm, &[salt.as_bytes(), password], hex))
-            }
-            DjangoHash::Unsalted { algorithm, hex, .. } => Ok(hex_digest_eq(*algorithm, &[password], hex)),
+            DjangoHash::Salted { digest, salt, hex } => Ok(hex_digest_eq(*digest, &[salt.as_bytes(), password], hex)),
+            DjangoHash::Unsalted { digest, hex, .. } => Ok(hex_digest_eq(*digest, &[password], hex)),
             DjangoHash::Crypt { data, .. } => crypt(password, data),
         }
     }
@@ -144,15 +142,15 @@ fn bcrypt_base64(salt: &[u8; 16], checksum: &[u8]) -> [u8; 53] {
     encoded
 }
 
-fn hex_digest_eq(algorithm: Algorithm, parts: &[&[u8]], stored: &str) -> bool {
+fn hex_digest_eq(digest: HexDigest, parts: &[&[u8]], stored: &str) -> bool {
     let mut hex = [0u8; 40];
-    let len = match algorithm {
-        Algorithm::Md5 | Algorithm::UnsaltedMd5 => {
+    let len = match digest {
+        HexDigest::Md5 => {
             let mut digest = md5::Md5::new();
             parts.iter().for_each(|p| digest.update(p));
             hex_lower(&digest.finalize(), &mut hex)
         }
-        _ => {
+        HexDigest::Sha1 => {
             let mut digest = Sha1::new();
             parts.iter().for_each(|p| digest.update(p));
             hex_lower(&digest.finalize(), &mut hex)

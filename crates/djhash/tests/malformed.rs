@@ -140,7 +140,7 @@ fn identifies_algorithm_and_cost_without_verifying() {
     let hash = DjangoHash::parse("scrypt$16384$salt$8$5$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==").expect("parses");
     assert!(matches!(hash, DjangoHash::Scrypt { n: 16384, r: 8, p: 5, salt: "salt", .. }));
     let hash = DjangoHash::parse("md5$$88a434c88cca4e900f7874cd98123f43").expect("parses");
-    assert!(matches!(hash, DjangoHash::Unsalted { algorithm: Algorithm::UnsaltedMd5, prefixed: true, .. }));
+    assert!(matches!(hash, DjangoHash::Unsalted { digest: djhash::HexDigest::Md5, prefixed: true, .. }));
 }
 
 #[test]
