@@ -2,13 +2,6 @@
 //! djhash`). The encoded strings are the ones real Django made for the
 //! vector fixtures; bench/compare.py times the same formats against Django's
 //! own check_password in one run.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use criterion::{Criterion, criterion_group, criterion_main};
 use djhash::{DjangoHash, Verifier};
 use serde_json::Value;

@@ -3,13 +3,6 @@
 //! token, `POST /api/v2/jobs/users-imports` (multipart), `GET
 //! /api/v2/jobs/{id}`, `GET /api/v2/jobs/{id}/errors`, 429 with Retry-After,
 //! and Auth0's limit of two import jobs at a time.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};

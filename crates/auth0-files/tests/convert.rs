@@ -1,13 +1,6 @@
 //! Every conversion proven with an implementation other than djhash: for
 //! each Django-made vector whose password Django accepts, the Auth0 form
 //! verifies that password and refuses a wrong one.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::collections::BTreeMap;
 
 use base64::Engine as _;

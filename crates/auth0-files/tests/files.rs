@@ -1,13 +1,6 @@
 //! Import files for a 100,000-user snapshot: under Auth0's 500 KB, every
 //! importable user exactly once, each file valid against Auth0's schema;
 //! and `progress` against counts computed here.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};

@@ -1,12 +1,5 @@
 //! `djedge export`, `import-files` and `progress` as a site owner meets
 //! them: the real binary on a database real Django made.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::path::Path;
 use std::process::Command;
 

@@ -1,11 +1,4 @@
 //! `djedge verify` as a caller meets it: the real binary, stdin to stdout.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 

@@ -1,12 +1,5 @@
 //! The vectors made by real Django (tests/vectors/generate.py): every verdict
 //! Django gave, djhash must give too, natively and in Wasm.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::collections::BTreeMap;
 
 use serde::Deserialize;

@@ -2,13 +2,6 @@
 //! writes back byte for byte, and nothing unverifiable is ever `Ok(true)`.
 //! (Native only: proptest does not build for wasm32-unknown-unknown; the
 //! Wasm run checks the same code on every Django vector.)
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use djhash::fuzzing::{FUZZ_LIMITS, parse_and_verify};

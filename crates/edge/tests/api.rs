@@ -1,12 +1,5 @@
 //! The HTTP API's behaviour, through the core, over an in-memory snapshot of
 //! hashes real Django made (tests/vectors/django-5.2.json).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::{Future, ready};

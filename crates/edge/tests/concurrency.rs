@@ -2,13 +2,6 @@
 //! instance's one arena, taking turns, and never reserve a second (a
 //! Worker isolate has room for one). Hashes are real Django 5.2's at its
 //! default costs (tests/vectors/django-5.2.json).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

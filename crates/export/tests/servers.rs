@@ -5,13 +5,6 @@
 //! fixture, and a NULL where Django never writes one is a report line; the
 //! custom model's UUID keys (PostgreSQL's `uuid`, MariaDB's own type) come
 //! out as Django prints them, and a delta merges in their order.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,13 +1,6 @@
 //! Exports of databases real Django made (tests/django_site/make_db.py),
 //! checked the way the edge will use them: every user found by the lookup
 //! rules and their Django password verified by djhash.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
 mod common;
 
 use std::collections::BTreeMap;

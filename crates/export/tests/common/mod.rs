@@ -1,13 +1,5 @@
 //! What the export tests share: a silent progress, the fixtures, and reading
 //! a snapshot back the way `wrangler kv bulk put` would load it.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "the helpers of these tests check what they read by panicking, which clippy.toml allows only in test functions"
-)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
