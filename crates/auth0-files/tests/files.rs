@@ -64,6 +64,7 @@ fn snapshot(n: i64) -> (Snapshot, Vec<UserRecord>) {
     let shared = StoredValue::AmbiguousEmail {
         ambiguous_email: djedge_snapshot::True,
         ids: vec![UserId::Integer(7), UserId::Integer(8)],
+        usernames: vec!["sue".into(), "sid".into()],
     };
     values.insert(email_key("shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
     (Snapshot::from_values(values).unwrap(), users)

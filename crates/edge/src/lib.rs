@@ -26,7 +26,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use answer::{Reply, Route};
-use djedge_snapshot::{DECOY_KEY, Migration, Profile, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
+use djedge_snapshot::{
+    DECOY_KEY, Migration, Profile, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys, username_key,
+};
 use djhash::{Algorithm, DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
@@ -51,6 +53,10 @@ pub const CLOUDFLARE_PBKDF2_MAX_ITERATIONS: u64 = 100_000;
 /// The decoy when the snapshot has none: Django 5.2's default cost.
 const FALLBACK_DECOY: &str =
     "pbkdf2_sha256$1000000$djedgedecoysalt0000000$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/// Users of one shared email whose passwords a login tries: a bound on the
+/// work one request can ask for.
+const MAX_SHARED_EMAIL_USERS: usize = 8;
 
 /// Migrations remembered per instance, so a burst of logins writes each
 /// user's record once (Workers KV allows one write per key per second).
@@ -233,9 +239,8 @@ impl<'a, P: Platform> Edge<'a, P> {
                 self.spend_decoy(password).await;
                 return Err(ApiError::WrongCredentials(WrongCredentials::UnknownLogin));
             }
-            Some(StoredValue::AmbiguousEmail { .. }) => {
-                self.spend_decoy(password).await;
-                return Err(ApiError::AmbiguousEmail);
+            Some(StoredValue::AmbiguousEmail { usernames, .. }) => {
+                return Err(self.shared_email(&usernames, password).await?);
             }
             Some(StoredValue::User(user)) => user,
         };
@@ -257,6 +262,25 @@ impl<'a, P: Platform> Edge<'a, P> {
                 Err(ApiError::UnverifiableHash(e.kind()))
             }
         }
+    }
+
+    /// A login by an email several users share: `ambiguous_email` only if
+    /// the password is one of theirs (never log in the wrong one), else the
+    /// answer any wrong login gets. Every one of them is verified, match or
+    /// not, so the cost does not say which matched.
+    async fn shared_email(&self, usernames: &[String], password: &[u8]) -> Result<ApiError, ApiError> {
+        let mut matched = false;
+        let mut verified = 0;
+        for username in usernames.iter().take(MAX_SHARED_EMAIL_USERS) {
+            if let Some(StoredValue::User(user)) = self.stored(&username_key(username)).await? {
+                matched |= self.verify(password, &user.password).await == Ok(true);
+                verified += 1;
+            }
+        }
+        if verified == 0 {
+            self.spend_decoy(password).await;
+        }
+        Ok(if matched { ApiError::AmbiguousEmail } else { ApiError::WrongCredentials(WrongCredentials::WrongPassword) })
     }
 
     async fn get_user(&self, body: &[u8]) -> Result<Reply, ApiError> {

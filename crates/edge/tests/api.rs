@@ -56,9 +56,14 @@ fn snapshot() -> HashMap<String, String> {
             kv.insert(key, json);
         }
     }
+    // Two users share an email: under it, the marker; each under their username.
+    for u in [user(6, "sue", "shared@example.com", ALICE.1, true), user(7, "sid", "SHARED@example.com", BOB.1, true)] {
+        kv.insert(username_key(&u.username), serde_json::to_string(&u).unwrap());
+    }
     let shared = StoredValue::AmbiguousEmail {
         ambiguous_email: djedge_snapshot::True,
         ids: vec![UserId::Integer(6), UserId::Integer(7)],
+        usernames: vec!["sue".into(), "sid".into()],
     };
     kv.insert(email_key("Shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
     kv.insert(DECOY_KEY.into(), DECOY.into());
@@ -264,9 +269,19 @@ fn inactive_users_are_told_apart_only_with_the_right_password() {
 }
 
 #[test]
-fn a_shared_email_never_logs_anyone_in() {
+fn a_shared_email_never_logs_anyone_in_and_says_so_only_with_a_right_password() {
     let f = Fixture::new(Offload::Computes);
-    assert_eq!(f.login("shared@EXAMPLE.com", "whatever"), (409, r#"{"error":"ambiguous_email"}"#.into()));
+    for password in [ALICE.0, BOB.0] {
+        assert_eq!(f.login("shared@EXAMPLE.com", password), (409, r#"{"error":"ambiguous_email"}"#.into()));
+    }
+    assert_eq!(f.login("shared@EXAMPLE.com", "whatever"), (401, r#"{"error":"wrong_credentials"}"#.into()));
+    // Each login by the shared email verified both users' hashes, match or not.
+    let salts = f.platform.offloaded_salts.borrow();
+    assert_eq!(salts.len(), 6);
+    assert_eq!(salts.iter().filter(|s| *s == "nnh9zynQ7GNP0b996n40nQ").count(), 3);
+    drop(salts);
+    // Their usernames still log in.
+    assert_eq!(f.login("sue", ALICE.0).0, 200);
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "SHARED@example.com" })).0, 409);
 }
 

@@ -176,12 +176,15 @@ fn write_users(
             }
         };
         report.add_user(&record, limits);
+        // Users arrive in primary-key order, so usernames line up with ids.
         let email_key = email_key.filter(|key| match shared.get_mut(&email_id(key)) {
-            Some(group) if group.email.is_empty() => {
-                group.email = normalize_email(&record.email);
+            Some(group) => {
+                if group.email.is_empty() {
+                    group.email = normalize_email(&record.email);
+                }
+                group.usernames.push(record.username.clone());
                 false
             }
-            Some(_) => false,
             None => true,
         });
         let value = KvValue::new(json);
@@ -194,7 +197,11 @@ fn write_users(
     shared.sort_by(|a, b| a.email.cmp(&b.email));
     for group in &shared {
         if let Some(key) = email_key(&group.email) {
-            let marker = StoredValue::AmbiguousEmail { ambiguous_email: djedge_snapshot::True, ids: group.ids.clone() };
+            let marker = StoredValue::AmbiguousEmail {
+                ambiguous_email: djedge_snapshot::True,
+                ids: group.ids.clone(),
+                usernames: group.usernames.clone(),
+            };
             writer.other(&key, KvValue::new(to_json(&marker)?));
         }
     }
@@ -236,7 +243,11 @@ async fn shared_emails(source: &Source) -> Result<HashMap<EmailId, SharedEmail>,
     for pair in ids.windows(2) {
         if let [(a, first), (b, second)] = pair {
             if a == b {
-                let group = shared.entry(*a).or_insert_with(|| SharedEmail { email: String::new(), ids: vec![*first] });
+                let group = shared.entry(*a).or_insert_with(|| SharedEmail {
+                    email: String::new(),
+                    ids: vec![*first],
+                    usernames: Vec::new(),
+                });
                 group.ids.push(*second);
             }
         }

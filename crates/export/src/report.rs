@@ -26,6 +26,8 @@ pub struct SharedEmail {
     pub email: String,
     /// The users' primary keys, ascending.
     pub ids: Vec<UserId>,
+    /// Their usernames, in the same order.
+    pub usernames: Vec<String>,
 }
 
 /// Counts for one hash format.

@@ -175,6 +175,9 @@ pub enum StoredValue {
         ambiguous_email: True,
         /// The users' primary keys, ascending.
         ids: Vec<UserId>,
+        /// Their usernames, in the same order: the edge checks a password
+        /// against each, and says the email is shared only when one matches.
+        usernames: Vec<String>,
     },
 }
 
@@ -251,13 +254,19 @@ mod tests {
 
     #[test]
     fn stored_values_round_trip_and_stay_distinct() {
-        let ambiguous =
-            StoredValue::AmbiguousEmail { ambiguous_email: True, ids: vec![UserId::Integer(3), UserId::Integer(9)] };
+        let ambiguous = StoredValue::AmbiguousEmail {
+            ambiguous_email: True,
+            ids: vec![UserId::Integer(3), UserId::Integer(9)],
+            usernames: vec!["cy".into(), "di".into()],
+        };
         let json = serde_json::to_string(&ambiguous).unwrap_or_default();
-        assert_eq!(json, r#"{"ambiguous_email":true,"ids":[3,9]}"#);
+        assert_eq!(json, r#"{"ambiguous_email":true,"ids":[3,9],"usernames":["cy","di"]}"#);
         assert_eq!(serde_json::from_str::<StoredValue>(&json).ok(), Some(ambiguous));
         // A marker saying false is no marker (nor a user record).
-        assert!(serde_json::from_str::<StoredValue>(r#"{"ambiguous_email":false,"ids":[3,9]}"#).is_err());
+        assert!(
+            serde_json::from_str::<StoredValue>(r#"{"ambiguous_email":false,"ids":[3,9],"usernames":["cy","di"]}"#)
+                .is_err()
+        );
     }
 
     #[test]
