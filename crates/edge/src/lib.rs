@@ -364,10 +364,10 @@ impl<'a, P: Platform> Edge<'a, P> {
     /// djhash's verdict, with PBKDF2 offloaded to the runtime when it can.
     async fn verify(&self, password: &[u8], encoded: &str) -> Result<bool, djhash::Error> {
         let hash = DjangoHash::parse(encoded)?;
+        // The caps, once, before any work: offloaded, native, or waiting for
+        // an arena (a hash over them never waits).
+        self.config.limits.check(&hash)?;
         if let DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash: expected } = &hash {
-            // The caps hold before any work, offloaded or not; the verifier
-            // below checks them itself.
-            self.config.limits.check(&hash)?;
             let kind = if *algorithm == Algorithm::Pbkdf2Sha1 { Pbkdf2Hash::Sha1 } else { Pbkdf2Hash::Sha256 };
             if let Ok(rounds) = u32::try_from(*iterations) {
                 if u64::from(rounds) <= self.config.offload_max_iterations {
@@ -381,8 +381,6 @@ impl<'a, P: Platform> Edge<'a, P> {
         if !hash.needs_arena() {
             return Verifier::new(self.config.limits).verify_parsed(password, &hash);
         }
-        // Caps first: a hash over them never waits for an arena.
-        self.config.limits.check(&hash)?;
         let mut slot = self.state.arena().await;
         slot.get_or_insert_with(|| Verifier::new(self.config.limits)).verify_parsed(password, &hash)
     }
