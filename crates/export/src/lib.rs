@@ -219,12 +219,18 @@ fn write_users(
 type EmailId = [u8; 16];
 
 fn email_id(key: &str) -> EmailId {
-    let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-    let mut id = [0; 16];
-    for (byte, digest) in id.iter_mut().zip(digest) {
+    sha256_128(key.as_bytes())
+}
+
+/// The first 128 bits of SHA-256: enough to tell values apart, half the
+/// size (email ids, the index's value digests).
+fn sha256_128(bytes: &[u8]) -> [u8; 16] {
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    let mut half = [0; 16];
+    for (byte, digest) in half.iter_mut().zip(digest) {
         *byte = digest;
     }
-    id
+    half
 }
 
 /// The emails several users share, in any case, with the users' ids

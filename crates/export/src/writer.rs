@@ -40,9 +40,7 @@ impl KvValue {
     /// `value` as stored in KV.
     pub(crate) fn new(value: String) -> Self {
         // 128 bits of SHA-256 tell a changed value apart; the index stays small.
-        let digest: [u8; 32] = Sha256::digest(value.as_bytes()).into();
-        let (half, _) = digest.split_at(16);
-        let digest = hex(half);
+        let digest = hex(&crate::sha256_128(value.as_bytes()));
         KvValue { value, digest }
     }
 
