@@ -2,7 +2,7 @@
 # Stops what scripts/edge-up.sh started (each in its own process group:
 # scripts/workerd.mjs runs workerd as a child).
 cd "$(dirname "$0")/.."
-for name in worker serve; do
+for name in worker serve tenant; do
   pidfile=target/edge/$name.pid
   [ -f "$pidfile" ] || continue
   kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null

@@ -3,12 +3,14 @@
 # loads the snapshot into wrangler's local KV, and starts the Worker in
 # local workerd (scripts/workerd.mjs: Miniflare with wrangler.toml's
 # bindings, without `wrangler dev`'s dev-only proxy, whose 503s under load
-# are its own) and `djedge serve` beside it, both with the
-# same token. Prints the environment the tests and the demo read; stop both
-# with scripts/edge-down.sh.
+# are its own) and `djedge serve` beside it. Both take the same static token
+# and the Auth0 machine tokens of a local Auth0 tenant (tests/auth0/tenant.mjs),
+# started first. Prints the environment the tests and the demo read; stop
+# them all with scripts/edge-down.sh.
 #
 #   DJEDGE_DATABASE   the Django database to export (default: the demo one)
-#   DJEDGE_WORKER_PORT / DJEDGE_SERVE_PORT   default 8787 / 8788
+#   DJEDGE_WORKER_PORT / DJEDGE_SERVE_PORT / DJEDGE_TENANT_PORT
+#                     default 8787 / 8788 / 8789
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
@@ -16,6 +18,7 @@ state=target/edge
 database=${DJEDGE_DATABASE:-sqlite://tests/fixtures/demo-django-5.2.sqlite3}
 worker_port=${DJEDGE_WORKER_PORT:-8787}
 serve_port=${DJEDGE_SERVE_PORT:-8788}
+tenant_port=${DJEDGE_TENANT_PORT:-8789}
 
 scripts/edge-down.sh >/dev/null 2>&1 || true
 ./scripts/build-worker.sh >&2
@@ -27,13 +30,24 @@ token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 target/release/djedge export --database "$database" --out "$state/snapshot" >&2
 scripts/kv-load.sh "$state/snapshot" --local --persist-to "$state/wrangler" >&2
 
-# The token goes in a file, not on a command line other users can read.
-(umask 077 && echo "DJEDGE_API_TOKEN=$token" >"$state/worker.env")
+setsid node tests/auth0/tenant.mjs --port "$tenant_port" --state "$state/tenant.json" >"$state/tenant.log" 2>&1 &
+echo $! >"$state/tenant.pid"
+for _ in $(seq 1 30); do [ -s "$state/tenant.json" ] && break; sleep 0.5; done
+tenant() { node -e "process.stdout.write(String(require('./$state/tenant.json')$1))"; }
+
+# The settings go in a file, not on a command line other users can read.
+(umask 077 && cat >"$state/worker.env" <<SETTINGS
+DJEDGE_API_TOKEN=$token
+DJEDGE_AUTH0_DOMAIN=$(tenant .url)
+DJEDGE_AUTH0_AUDIENCE=$(tenant .audience)
+DJEDGE_AUTH0_CLIENT_IDS=$(tenant .apps.scripts.client_id),$(tenant .apps.action.client_id)
+SETTINGS
+)
 setsid node scripts/workerd.mjs --persist-to "$state/wrangler" --port "$worker_port" \
   --env-file "$state/worker.env" >"$state/worker.log" 2>&1 &
 echo $! >"$state/worker.pid"
-DJEDGE_API_TOKEN=$token setsid target/release/djedge serve --snapshot "$state/snapshot" \
-  --listen "127.0.0.1:$serve_port" --migrations "$state/migrations.jsonl" >"$state/serve.log" 2>&1 &
+(set -a && . "$state/worker.env" && exec setsid target/release/djedge serve --snapshot "$state/snapshot" \
+  --listen "127.0.0.1:$serve_port" --migrations "$state/migrations.jsonl") >"$state/serve.log" 2>&1 &
 echo $! >"$state/serve.pid"
 
 for url in "http://127.0.0.1:$worker_port" "http://127.0.0.1:$serve_port"; do
@@ -53,5 +67,6 @@ export DJEDGE_SNAPSHOT=$PWD/$state/snapshot
 export DJEDGE_STARTED_AT_MS=$started_ms
 export DJEDGE_WORKER_LOG=$PWD/$state/worker.log
 export DJEDGE_SERVE_PID=$PWD/$state/serve.pid
+export DJEDGE_TENANT=$PWD/$state/tenant.json
 ENV
-echo "edge-up: the Worker on http://127.0.0.1:$worker_port and djedge serve on http://127.0.0.1:$serve_port; environment in $state/env" >&2
+echo "edge-up: the Worker on http://127.0.0.1:$worker_port, djedge serve on http://127.0.0.1:$serve_port, a local Auth0 tenant on $(tenant .url); environment in $state/env" >&2

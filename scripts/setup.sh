@@ -11,17 +11,25 @@ rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup targe
 
 # The version Cargo.lock resolves (cargo pkgid prints `…#name@version`).
 locked_version() { cargo pkgid --locked "$1" | sed 's/.*@//'; }
+# A tool at exactly VERSION: with its own Cargo.lock first; if the registry
+# no longer has a version that lock names (a yanked crate), with the newest
+# compatible dependencies instead.
+install_tool() {
+  cargo install --locked "$1" --version "$2" ||
+    { echo "setup: $1 $2 with its own lock failed; resolving its dependencies afresh" >&2
+      cargo install "$1" --version "$2"; }
+}
 wb_version=$(locked_version wasm-bindgen)
 if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
   echo "setup: installing wasm-bindgen-cli $wb_version (takes a few minutes once)" >&2
-  cargo install --locked wasm-bindgen-cli --version "$wb_version"
+  install_tool wasm-bindgen-cli "$wb_version"
 fi
 
 # worker-build at the workers-rs version in Cargo.lock (scripts/build-worker.sh).
 wk_version=$(locked_version worker)
 if [ "$(worker-build --version 2>/dev/null)" != "$wk_version" ]; then
   echo "setup: installing worker-build $wk_version (takes a few minutes once)" >&2
-  cargo install --locked worker-build --version "$wk_version"
+  install_tool worker-build "$wk_version"
 fi
 
 # wrangler (local workerd) and the test tools, from package-lock.json.

@@ -4,11 +4,23 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { call, getUser, login, observed, passwords, spec, targets } from './support.mjs';
+import { call, getUser, keptForScripts, login, observed, passwords, spec, targets } from './support.mjs';
 
-const usable = Object.entries(passwords).filter(([name, pw]) => pw !== null && !['inactive_ian'].includes(name));
+const usable = Object.entries(passwords).filter(([name, pw]) => pw !== null && !['inactive_ian', keptForScripts].includes(name));
 
 for (const [name, base] of Object.entries(targets)) {
+  test(`${name}: get_user returns login's profile byte for byte, and nothing once the user is in Auth0`, async () => {
+    const viaEmail = await getUser(base, 'SAM@example.com');
+    const viaLogin = await login(base, 'staff_sam', 'pw-staff');
+    assert.equal(viaEmail.status, 200);
+    assert.equal(viaEmail.text, viaLogin.text);
+    assert.deepEqual(viaLogin.json.app_metadata.django.groups, ['editors']);
+    assert.deepEqual((await getUser(base, 'sam@example.com')).json, { error: 'not_found' }, 'migrated: Auth0 holds them');
+    assert.equal((await login(base, 'staff_sam', 'pw-staff')).text, viaLogin.text, 'login still answers');
+    assert.deepEqual((await getUser(base, 'nobody@example.com')).json, { error: 'not_found' });
+    assert.equal((await getUser(base, 'shared@example.com')).status, 409);
+  });
+
   test(`${name}: every active Django user logs in with their password, in every hash format`, async () => {
     for (const [username, password] of usable) {
       const { status, json } = await login(base, username, password);
@@ -52,15 +64,6 @@ for (const [name, base] of Object.entries(targets)) {
     assert.equal((await getUser(base, 'ian@example.com')).status, 403);
   });
 
-  test(`${name}: get_user returns login's profile byte for byte`, async () => {
-    const viaLogin = await login(base, 'root_rita', 'pw-super');
-    const viaEmail = await getUser(base, viaLogin.json.email.toUpperCase());
-    assert.equal(viaEmail.text, viaLogin.text);
-    assert.deepEqual(viaLogin.json.app_metadata.django.groups, ['admins', 'editors']);
-    assert.deepEqual((await getUser(base, 'nobody@example.com')).json, { error: 'not_found' });
-    assert.equal((await getUser(base, 'shared@example.com')).status, 409);
-  });
-
   test(`${name}: the token comes first, and bad requests get a clear 400`, async () => {
     for (const auth of [null, 'Bearer wrong', `bearer ${process.env.DJEDGE_API_TOKEN}`, process.env.DJEDGE_API_TOKEN]) {
       for (const [method, path] of [['POST', '/v1/login'], ['GET', '/v1/health'], ['GET', '/elsewhere']]) {
@@ -79,6 +82,18 @@ for (const [name, base] of Object.entries(targets)) {
     }
     assert.deepEqual((await call(base, 'GET', '/v1/login')).json, { error: 'method_not_allowed' });
     assert.deepEqual((await call(base, 'GET', '/v1/nothing')).json, { error: 'unknown_endpoint' });
+  });
+
+  test(`${name}: the post-login Action finds a user by their Auth0 id`, async () => {
+    const viaLogin = await login(base, 'alice', 'wonderland');
+    const viaId = await call(base, 'POST', '/v1/migrated', { user_id: `auth0|${viaLogin.json.user_id}` });
+    assert.deepEqual([viaId.status, viaId.text], [200, viaLogin.text]);
+    const ian = (await getUser(base, 'ian@example.com'));
+    assert.equal(ian.status, 403);
+    assert.deepEqual((await call(base, 'POST', '/v1/migrated', { user_id: 'auth0|django_13' })).json, { error: 'user_inactive' });
+    for (const user_id of ['auth0|django_99999', 'auth0|65a1b2c3d4', 'google-oauth2|1234', 'django_012']) {
+      assert.deepEqual((await call(base, 'POST', '/v1/migrated', { user_id })).json, { error: 'not_found' }, user_id);
+    }
   });
 
   test(`${name}: a login records the migration`, async () => {
@@ -104,7 +119,8 @@ for (const [name, base] of Object.entries(targets)) {
 
 test('the Worker and djedge serve give the same bytes for the same requests', async () => {
   const requests = [
-    ...Object.entries(passwords).map(([u, p]) => ['POST', '/v1/login', { username: u, password: p ?? '' }]),
+    ...Object.entries(passwords).filter(([u]) => u !== keptForScripts)
+      .map(([u, p]) => ['POST', '/v1/login', { username: u, password: p ?? '' }]),
     ...Object.keys(passwords).map((u) => ['POST', '/v1/login', { username: u, password: 'wrong' }]),
     ['POST', '/v1/login', { username: 'zoe@example.com', password: 'pässwörd-ünïcode' }],
     ['POST', '/v1/login', { username: 'shared@example.com', password: 'pw-shared-1' }],
@@ -144,7 +160,8 @@ after(() => {
   }
   for (const expected of ['POST /v1/login 200', 'POST /v1/login 400', 'POST /v1/login 401', 'POST /v1/login 403',
     'POST /v1/login 409', 'POST /v1/get_user 200', 'POST /v1/get_user 403', 'POST /v1/get_user 404',
-    'POST /v1/get_user 409', 'POST /v1/migrations 200', 'GET /v1/health 200', 'GET /v1/health 401']) {
+    'POST /v1/get_user 409', 'POST /v1/migrations 200', 'POST /v1/migrated 200', 'POST /v1/migrated 403',
+    'POST /v1/migrated 404', 'GET /v1/health 200', 'GET /v1/health 401']) {
     assert.ok(observed.has(expected), `never saw ${expected}`);
   }
 });

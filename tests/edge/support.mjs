@@ -11,6 +11,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export const token = required('DJEDGE_API_TOKEN');
 export const targets = { worker: required('DJEDGE_WORKER_URL'), serve: required('DJEDGE_SERVE_URL') };
+/**
+ * A user the API tests never log in, so that the scripts' tests (which run
+ * after) see get_user answer for them: a user who has logged in through the
+ * edge is in Auth0, and get_user then says "no such user".
+ */
+export const keptForScripts = 'root_rita';
 export const passwords = JSON.parse(readFileSync(`${root}tests/fixtures/demo-django-5.2.passwords.json`, 'utf8')).passwords;
 
 function required(name) {
@@ -93,15 +99,22 @@ export class ValidationError extends Error {
 }
 
 /**
+ * Auth0's `global` in custom database scripts: one object that lasts
+ * between runs in a container (the scripts keep their token in it).
+ */
+export const scriptGlobal = {};
+
+/**
  * Loads js/<file> the way Auth0 runs a custom database script: its source
- * evaluated in a sandbox holding `configuration`, the error classes and
- * `fetch`, and the named function called with a callback. Resolves with what
- * the callback got, once it has been called, and fails if it is called twice.
+ * evaluated in a sandbox holding `configuration`, `global`, the error
+ * classes and `fetch`, and the named function called with a callback.
+ * Resolves with what the callback got, once it has been called, and fails
+ * if it is called twice.
  */
 export function auth0Script(file, functionName, configuration) {
   const source = readFileSync(`${root}js/${file}`, 'utf8');
   const sandbox = vm.createContext({
-    configuration, fetch, AbortSignal, console,
+    configuration, fetch, AbortSignal, console, global: scriptGlobal,
     WrongUsernameOrPasswordError, UnauthorizedError, ValidationError,
   });
   vm.runInContext(source, sandbox, { filename: file });
@@ -115,4 +128,31 @@ export function auth0Script(file, functionName, configuration) {
       setTimeout(() => resolve({ error, profile }), 50);
     });
   });
+}
+
+/**
+ * Runs js/post_login_action.js the way Auth0 runs a post-login Action: a
+ * CommonJS module on Node 22, `onExecutePostLogin(event, api)`, with
+ * `event.secrets`, `event.connection`, `event.user`, and an `api` whose
+ * calls are recorded (`api.cache` lasts across runs, as Auth0's does for a
+ * while). Resolves with the calls made.
+ */
+export function auth0Action(secrets, cache = new Map()) {
+  const source = readFileSync(`${root}js/post_login_action.js`, 'utf8');
+  const module = { exports: {} };
+  vm.runInContext(source, vm.createContext({ exports: module.exports, module, fetch, AbortSignal, console }), { filename: 'post_login_action.js' });
+  assert.equal(typeof module.exports.onExecutePostLogin, 'function');
+  return async (connection, user) => {
+    const calls = [];
+    const api = {
+      user: { setAppMetadata: (key, value) => calls.push(['setAppMetadata', key, JSON.parse(JSON.stringify(value))]) },
+      access: { deny: (reason) => calls.push(['deny', reason]) },
+      cache: {
+        get: (key) => (cache.has(key) ? { value: cache.get(key) } : undefined),
+        set: (key, value) => { cache.set(key, value); return { type: 'success' }; },
+      },
+    };
+    await module.exports.onExecutePostLogin({ secrets, connection: { name: connection, strategy: 'auth0' }, user }, api);
+    return calls;
+  };
 }

@@ -388,10 +388,8 @@ pub fn progress(
                 }
             }
         }
-        if !done {
-            if let Err(no_form) = custom_password_hash(&user.password) {
-                progress.need_reset.push(Entry::new(user, no_form.to_string()));
-            }
+        if !done && let Err(no_form) = custom_password_hash(&user.password) {
+            progress.need_reset.push(Entry::new(user, no_form.to_string()));
         }
     }
     progress.by_last_login = LAST_LOGIN_BUCKETS.iter().map(|(label, _)| (*label).to_string()).zip(buckets).collect();

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use djedge_edge::{
-    Clock, Config, Edge, MAX_BODY_BYTES, Memory, MemoryStore, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload,
-    RESPONSE_HEADERS, State, Store, StoreError,
+    API_TOKEN, AUTH0_DOMAIN, Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore,
+    MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
 };
 use djedge_snapshot::{Migration, read_snapshot};
 use http_body_util::{BodyExt as _, Full};
@@ -32,6 +32,7 @@ struct Served {
 struct ServePlatform {
     store: MemoryStore,
     migrations_file: Option<Mutex<File>>,
+    http: ureq::Agent,
 }
 
 impl Store for ServePlatform {
@@ -51,6 +52,14 @@ impl Clock for ServePlatform {
 }
 
 impl Memory for ServePlatform {}
+
+impl Fetch for ServePlatform {
+    fn fetch(&self, url: &str) -> impl Future<Output = Result<String, FetchError>> {
+        // The core runs on the blocking pool, so a blocking GET is fine here.
+        let fetched = self.http.get(url).call().and_then(|mut response| response.body_mut().read_to_string());
+        std::future::ready(fetched.map_err(|e| FetchError(format!("GET {url}: {e}"))))
+    }
+}
 
 impl Pbkdf2Offload for ServePlatform {
     fn pbkdf2(&self, h: Pbkdf2Hash, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
@@ -86,11 +95,13 @@ fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, crate::Fail
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
-    let token = std::env::var("DJEDGE_API_TOKEN").unwrap_or_default();
-    if token.len() < 16 {
-        return Err("set DJEDGE_API_TOKEN to the API token (16 characters or more)".into());
+    let access = Access::from_settings(|name| std::env::var(name).ok())?;
+    if !access.is_open_to_anyone() {
+        return Err(
+            format!("set {API_TOKEN}, or the {AUTH0_DOMAIN} settings, or both: without them nobody gets in").into()
+        );
     }
-    let mut config = Config::new(&token);
+    let mut config = Config::with_access(access);
     config.email_verified = args.email_verified;
     config.limits = args.limits.to_limits();
     let store = MemoryStore::new(read_snapshot(&args.snapshot).map_err(|e| e.to_string())?);
@@ -103,7 +114,8 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
     // so memory stays at that many arenas whatever the load.
     let arenas = std::thread::available_parallelism().map_or(1, usize::from);
     let state = State::with_arenas(arenas);
-    let served = Arc::new(Served { config, platform: ServePlatform { store, migrations_file }, state });
+    let http = ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(10))).build().into();
+    let served = Arc::new(Served { config, platform: ServePlatform { store, migrations_file, http }, state });
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {

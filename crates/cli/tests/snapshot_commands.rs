@@ -22,7 +22,7 @@ fn exports_the_demo_database_and_summarizes_the_report() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("25 rows read, 25 users in the snapshot (24 active)"), "{stdout}");
     assert!(stdout.contains("emails shared by several users: 1"), "{stdout}");
-    assert!(stdout.contains("(full): 49 keys, 50 to put, 0 to delete, in 2 files"), "{stdout}");
+    assert!(stdout.contains("(full): 74 keys, 75 to put, 0 to delete, in 2 files"), "{stdout}");
     assert!(stderr.contains("exporting 25 users"), "not a terminal: plain progress lines: {stderr}");
     for file in ["manifest.json", "index.jsonl", "report.json", "kv/put-00000.json", "kv/stamp.json"] {
         assert!(out.join(file).is_file(), "{file}");

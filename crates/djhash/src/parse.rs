@@ -283,15 +283,15 @@ impl<'a> DjangoHash<'a> {
         if encoded.len() == 32 && !encoded.contains('$') {
             return unsalted(HexDigest::Md5, false, encoded);
         }
-        if encoded.len() == 37 {
-            if let Some(hex) = encoded.strip_prefix("md5$$") {
-                return unsalted(HexDigest::Md5, true, hex);
-            }
+        if encoded.len() == 37
+            && let Some(hex) = encoded.strip_prefix("md5$$")
+        {
+            return unsalted(HexDigest::Md5, true, hex);
         }
-        if encoded.len() == 46 {
-            if let Some(hex) = encoded.strip_prefix("sha1$$") {
-                return unsalted(HexDigest::Sha1, true, hex);
-            }
+        if encoded.len() == 46
+            && let Some(hex) = encoded.strip_prefix("sha1$$")
+        {
+            return unsalted(HexDigest::Sha1, true, hex);
         }
         let (prefix, rest) = encoded.split_once('$').unwrap_or((encoded, ""));
         let algorithm = Algorithm::from_prefix(prefix).ok_or(Error::UnknownAlgorithm)?;

@@ -52,23 +52,22 @@ fn disagreement(v: &Vector) -> Option<String> {
         ));
     }
     // A field Django wrote and djhash parsed must write back byte for byte.
-    if v.well_formed {
-        if let Ok(parsed) = djhash::DjangoHash::parse(&v.encoded) {
-            if parsed.to_string() != v.encoded {
-                return Some(format!("{:?} writes back as {:?}", v.encoded, parsed.to_string()));
-            }
-            // Its decoy keeps algorithm, cost and length, depends on nothing
-            // else (it is its own decoy), and rejects the password that
-            // matches the original.
-            let decoy = parsed.decoy();
-            let same_shape = decoy.len() == v.encoded.len()
-                && djhash::DjangoHash::parse(&decoy).is_ok_and(|d| {
-                    d.algorithm() == parsed.algorithm() && d.cost() == parsed.cost() && d.decoy() == decoy
-                });
-            let expected = ours.as_ref().map(|_| false).map_err(|e| e.kind());
-            if !same_shape || djhash::verify(v.password.as_bytes(), &decoy).map_err(|e| e.kind()) != expected {
-                return Some(format!("{:?} has the decoy {decoy:?}", v.encoded));
-            }
+    if v.well_formed
+        && let Ok(parsed) = djhash::DjangoHash::parse(&v.encoded)
+    {
+        if parsed.to_string() != v.encoded {
+            return Some(format!("{:?} writes back as {:?}", v.encoded, parsed.to_string()));
+        }
+        // Its decoy keeps algorithm, cost and length, depends on nothing
+        // else (it is its own decoy), and rejects the password that
+        // matches the original.
+        let decoy = parsed.decoy();
+        let same_shape = decoy.len() == v.encoded.len()
+            && djhash::DjangoHash::parse(&decoy)
+                .is_ok_and(|d| d.algorithm() == parsed.algorithm() && d.cost() == parsed.cost() && d.decoy() == decoy);
+        let expected = ours.as_ref().map(|_| false).map_err(|e| e.kind());
+        if !same_shape || djhash::verify(v.password.as_bytes(), &decoy).map_err(|e| e.kind()) != expected {
+            return Some(format!("{:?} has the decoy {decoy:?}", v.encoded));
         }
     }
     None

@@ -4,7 +4,7 @@
 
 use djedge_snapshot::Migration;
 
-use crate::{Outcome, Response};
+use crate::{Outcome, Response, TokenRefusal};
 
 /// What happened, for the adapters' log line: never a secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum Event {
     Health,
     /// A page of migration records was returned.
     Migrations,
+    /// The post-login Action reported a user in Auth0 and got the profile.
+    Migrated,
     /// A login no user has (verified against the decoy).
     UnknownLogin,
     /// A wrong password.
@@ -25,6 +27,8 @@ pub enum Event {
     UnusablePassword,
     /// A refusal, named by its code.
     Refused(&'static str),
+    /// A bearer token that looked like an Auth0 token, refused.
+    TokenRefused(TokenRefusal),
 }
 
 impl Event {
@@ -35,10 +39,12 @@ impl Event {
             Event::GetUser => "get_user",
             Event::Health => "health",
             Event::Migrations => "migrations",
+            Event::Migrated => "migrated",
             Event::UnknownLogin => "unknown_login",
             Event::WrongPassword => "wrong_password",
             Event::UnusablePassword => "unusable_password",
             Event::Refused(code) => code,
+            Event::TokenRefused(why) => why.name(),
         }
     }
 }
@@ -65,6 +71,8 @@ pub enum WrongCredentials {
 pub enum ApiError {
     /// No token, or not the deployment's.
     Unauthorized,
+    /// An Auth0 token that does not get in: the same 401 as [`ApiError::Unauthorized`].
+    TokenRefused(TokenRefusal),
     /// A body that is not the endpoint's JSON, or too large.
     BadRequest(String),
     /// Unknown login, wrong or unusable password: one answer for all three.
@@ -76,7 +84,8 @@ pub enum ApiError {
     /// The user's hash cannot be verified (malformed, over a cap, …): the
     /// djhash error kind.
     UnverifiableHash(&'static str),
-    /// get_user of an email no user has.
+    /// get_user of an email no user has (or of a user already in Auth0),
+    /// or a user id the snapshot does not hold.
     NotFound,
     /// A path the API does not have.
     UnknownEndpoint,
@@ -84,6 +93,9 @@ pub enum ApiError {
     MethodNotAllowed,
     /// The store could not answer: retry.
     StoreUnavailable,
+    /// The Auth0 tenant's key set could not be fetched, and none is held:
+    /// retry.
+    KeysUnavailable,
     /// A stored value is not what its key holds.
     SnapshotCorrupt,
     /// A failure of the core itself.
@@ -95,21 +107,21 @@ impl ApiError {
     pub const fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
-            ApiError::Unauthorized | ApiError::WrongCredentials(_) => 401,
+            ApiError::Unauthorized | ApiError::TokenRefused(_) | ApiError::WrongCredentials(_) => 401,
             ApiError::UserInactive => 403,
             ApiError::NotFound | ApiError::UnknownEndpoint => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::AmbiguousEmail => 409,
             ApiError::UnverifiableHash(_) => 422,
             ApiError::SnapshotCorrupt | ApiError::Internal => 500,
-            ApiError::StoreUnavailable => 503,
+            ApiError::StoreUnavailable | ApiError::KeysUnavailable => 503,
         }
     }
 
     /// The `error` field of the body (openapi.json lists them).
     pub const fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::TokenRefused(_) => "unauthorized",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::WrongCredentials(_) => "wrong_credentials",
             ApiError::UserInactive => "user_inactive",
@@ -119,6 +131,7 @@ impl ApiError {
             ApiError::UnknownEndpoint => "unknown_endpoint",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::StoreUnavailable => "store_unavailable",
+            ApiError::KeysUnavailable => "keys_unavailable",
             ApiError::SnapshotCorrupt => "snapshot_corrupt",
             ApiError::Internal => "internal",
         }
@@ -130,6 +143,7 @@ impl ApiError {
             ApiError::WrongCredentials(WrongCredentials::UnknownLogin) => Event::UnknownLogin,
             ApiError::WrongCredentials(WrongCredentials::WrongPassword) => Event::WrongPassword,
             ApiError::WrongCredentials(WrongCredentials::UnusablePassword) => Event::UnusablePassword,
+            ApiError::TokenRefused(why) => Event::TokenRefused(*why),
             other => Event::Refused(other.code()),
         }
     }
@@ -181,14 +195,16 @@ pub(crate) enum Route {
     Login,
     GetUser,
     Migrations,
+    Migrated,
 }
 
 /// Every endpoint, once: path, method, route.
-const ROUTES: [(&str, &str, Route); 4] = [
+const ROUTES: [(&str, &str, Route); 5] = [
     ("/v1/health", "GET", Route::Health),
     ("/v1/login", "POST", Route::Login),
     ("/v1/get_user", "POST", Route::GetUser),
     ("/v1/migrations", "POST", Route::Migrations),
+    ("/v1/migrated", "POST", Route::Migrated),
 ];
 
 impl Route {

@@ -17,6 +17,7 @@
 //!   (it carries an HMAC under the token): anything else is a 400, not a
 //!   store error.
 
+mod access;
 mod answer;
 mod memory;
 mod platform;
@@ -33,12 +34,18 @@ use djhash::{Algorithm, DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
+pub use access::{
+    API_TOKEN, AUTH0_AUDIENCE, AUTH0_CLIENT_IDS, AUTH0_DOMAIN, AUTH0_JWKS, Access, MAX_TOKEN_BYTES,
+    MIN_API_TOKEN_CHARS, SettingsError, TokenRefusal,
+};
 pub use answer::{ApiError, Event, WrongCredentials};
 pub use memory::MemoryStore;
-pub use platform::{Clock, Memory, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError};
+pub use platform::{
+    Clock, Fetch, FetchError, Memory, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError,
+};
 
 /// Request bodies larger than this get a 400: the largest real one is a
 /// login with a long password.
@@ -63,14 +70,14 @@ const MAX_SHARED_EMAIL_USERS: usize = 8;
 const RECORDED_MEMORY: usize = 100_000;
 
 /// Everything a platform provides.
-pub trait Platform: Store + Clock + Pbkdf2Offload + Memory {}
-impl<T: Store + Clock + Pbkdf2Offload + Memory> Platform for T {}
+pub trait Platform: Store + Clock + Pbkdf2Offload + Memory + Fetch {}
+impl<T: Store + Clock + Pbkdf2Offload + Memory + Fetch> Platform for T {}
 
 /// A deployment's settings.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// SHA-256 of the API token; `None` refuses every request.
-    token_digest: Option<[u8; 32]>,
+    /// Who gets in.
+    pub access: Access,
     /// What profiles say in `email_verified` (Django records no such thing).
     pub email_verified: bool,
     /// Caps on hash parameters.
@@ -83,8 +90,13 @@ pub struct Config {
 impl Config {
     /// Settings for the API token `token`; an empty one refuses every request.
     pub fn new(token: &str) -> Self {
+        Config::with_access(Access::token(token))
+    }
+
+    /// The default settings, with `access`.
+    pub fn with_access(access: Access) -> Self {
         Config {
-            token_digest: (!token.is_empty()).then(|| Sha256::digest(token.as_bytes()).into()),
+            access,
             email_verified: false,
             limits: djhash::Limits::default(),
             offload_max_iterations: CLOUDFLARE_PBKDF2_MAX_ITERATIONS,
@@ -104,6 +116,7 @@ pub struct State {
     next_arena: AtomicUsize,
     decoy: OnceLock<String>,
     recorded: Mutex<HashSet<UserId>>,
+    keys: access::KeyCache,
 }
 
 impl Default for State {
@@ -122,6 +135,7 @@ impl State {
             next_arena: AtomicUsize::new(0),
             decoy: OnceLock::new(),
             recorded: Mutex::default(),
+            keys: access::KeyCache::default(),
         }
     }
 
@@ -198,6 +212,12 @@ struct GetUserBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct MigratedBody {
+    user_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MigrationsBody {
     #[serde(default)]
     cursor: Option<String>,
@@ -211,24 +231,64 @@ impl<'a, P: Platform> Edge<'a, P> {
 
     /// Answers one request.
     pub async fn handle(&self, request: &Request<'_>) -> Outcome {
-        let answer = match self.authorized(request.authorization) {
-            false => Err(ApiError::Unauthorized),
-            true => match Route::parse(request.method, request.path) {
+        let answer = match self.authorize(request.authorization).await {
+            Err(refused) => Err(refused),
+            Ok(()) => match Route::parse(request.method, request.path) {
                 Err(e) => Err(e),
                 Ok(Route::Health) => self.health().await,
                 Ok(Route::Login) => self.login(request.body).await,
                 Ok(Route::GetUser) => self.get_user(request.body).await,
                 Ok(Route::Migrations) => self.migrations(request.body).await,
+                Ok(Route::Migrated) => self.migrated(request.body).await,
             },
         };
         answer.map_or_else(ApiError::into_outcome, Reply::into_outcome)
     }
 
-    fn authorized(&self, header: Option<&str>) -> bool {
-        let Some(expected) = &self.config.token_digest else { return false };
+    /// The static token, or an Auth0 machine token; anything else is a 401
+    /// (a 503 only when the tenant's keys cannot be had at all).
+    async fn authorize(&self, header: Option<&str>) -> Result<(), ApiError> {
+        let access = &self.config.access;
         let presented = header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
-        // Comparing digests hides the token's length as well as its bytes.
-        bool::from(Sha256::digest(presented.as_bytes()).as_slice().ct_eq(expected))
+        if access.is_static_token(presented) {
+            return Ok(());
+        }
+        if !access.accepts_auth0() || presented.is_empty() {
+            return Err(ApiError::Unauthorized);
+        }
+        match self.check_auth0_token(presented).await {
+            Ok(()) => Ok(()),
+            Err(None) => Err(ApiError::KeysUnavailable),
+            Err(Some(why)) => Err(ApiError::TokenRefused(why)),
+        }
+    }
+
+    /// `Err(None)` when no key set can be had; `Err(Some(why))` for a token
+    /// refused. The header is read (and anything but RS256 refused) before
+    /// any key is looked up or fetched.
+    async fn check_auth0_token(&self, token: &str) -> Result<(), Option<TokenRefusal>> {
+        let access = &self.config.access;
+        let kid = access::token_key_id(token)?;
+        let now = self.platform.now_unix_ms();
+        let keys = match (access.pinned_keys(), access.jwks_url()) {
+            (Some(pinned), _) => pinned,
+            (None, None) => return Err(Some(TokenRefusal::UnknownKey)),
+            (None, Some(url)) => match self.state.keys.lookup(&kid, now) {
+                access::Lookup::Use(keys) => keys,
+                access::Lookup::Unknown => {
+                    return Err(self.state.keys.stale().map(|_| TokenRefusal::UnknownKey));
+                }
+                access::Lookup::Fetch => {
+                    let fetched = self.platform.fetch(url).await.ok().and_then(|t| access::parse_key_set(&t).ok());
+                    match fetched {
+                        Some(keys) => self.state.keys.store(keys, now),
+                        // Keys the tenant served before beat no keys at all.
+                        None => self.state.keys.stale().ok_or(None)?,
+                    }
+                }
+            },
+        };
+        Ok(access.check_auth0_token(token, &kid, &keys, now)?)
     }
 
     async fn login(&self, body: &[u8]) -> Result<Reply, ApiError> {
@@ -288,10 +348,43 @@ impl<'a, P: Platform> Edge<'a, P> {
         match self.find(&email).await? {
             None => Err(ApiError::NotFound),
             Some(StoredValue::AmbiguousEmail { .. }) => Err(ApiError::AmbiguousEmail),
+            // Auth0 holds them now: answering again would let an email
+            // changed in Auth0 and back bring the Django account in twice.
+            Some(StoredValue::User(user)) if self.is_migrated(user.id).await? => Err(ApiError::NotFound),
             // An inactive user must not get into Auth0 through a password reset.
             Some(StoredValue::User(user)) if !user.is_active => Err(ApiError::UserInactive),
             Some(StoredValue::User(user)) => Ok(Reply::new(profile_json(&user, self.config)?, Event::GetUser)),
         }
+    }
+
+    /// The post-login Action's report of a user now in Auth0 whose Django
+    /// metadata is missing (the flow broke after the password step, or they
+    /// came through get_user and a password reset): their profile, and the
+    /// migration recorded, so the progress figures count them.
+    async fn migrated(&self, body: &[u8]) -> Result<Reply, ApiError> {
+        let MigratedBody { user_id } = parse_body(body)?;
+        let id = djedge_snapshot::django_id_of(&user_id).ok_or(ApiError::NotFound)?;
+        match self.stored(&djedge_snapshot::id_key(id)).await? {
+            Some(StoredValue::User(user)) if user.id == id => {
+                if !user.is_active {
+                    return Err(ApiError::UserInactive);
+                }
+                let migrated = if self.is_migrated(id).await? { None } else { self.first_login(id)? };
+                Ok(Reply { body: profile_json(&user, self.config)?, event: Event::Migrated, migrated })
+            }
+            Some(_) => Err(ApiError::SnapshotCorrupt),
+            None => Err(ApiError::NotFound),
+        }
+    }
+
+    /// Whether a migration is recorded for `id`: by this instance, or in
+    /// the store.
+    async fn is_migrated(&self, id: UserId) -> Result<bool, ApiError> {
+        if self.state.recorded.lock().unwrap_or_else(PoisonError::into_inner).contains(&id) {
+            return Ok(true);
+        }
+        let record = self.platform.get(&djedge_snapshot::migrated_key(id)).await;
+        Ok(record.map_err(|_| ApiError::StoreUnavailable)?.is_some())
     }
 
     /// Up, which snapshot the store has whole (the stamp a load writes
@@ -334,10 +427,11 @@ impl<'a, P: Platform> Edge<'a, P> {
         bool::from(tag.as_bytes().ct_eq(self.cursor_tag(cursor)?.as_bytes())).then_some(cursor)
     }
 
-    /// 128 bits of HMAC-SHA-256 of `cursor`, keyed by the token's digest
-    /// (`None` without a token, when nothing gets this far).
+    /// 128 bits of HMAC-SHA-256 of `cursor`, keyed from the access
+    /// settings: it keeps made-up cursors from the store, it is no secret
+    /// from those already let in.
     fn cursor_tag(&self, cursor: &str) -> Option<String> {
-        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.config.token_digest?).ok()?;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(self.config.access.cursor_key()).ok()?;
         mac.update(cursor.as_bytes());
         Some(djedge_snapshot::hex(mac.finalize().into_bytes().get(..16)?))
     }
@@ -369,13 +463,12 @@ impl<'a, P: Platform> Edge<'a, P> {
         self.config.limits.check(&hash)?;
         if let DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash: expected } = &hash {
             let kind = if *algorithm == Algorithm::Pbkdf2Sha1 { Pbkdf2Hash::Sha1 } else { Pbkdf2Hash::Sha256 };
-            if let Ok(rounds) = u32::try_from(*iterations) {
-                if u64::from(rounds) <= self.config.offload_max_iterations {
-                    let offloaded = self.platform.pbkdf2(kind, password, salt.as_bytes(), rounds, expected.len());
-                    if let Some(derived) = offloaded.await {
-                        return Ok(bool::from(derived.ct_eq(expected)));
-                    }
-                }
+            if let Ok(rounds) = u32::try_from(*iterations)
+                && u64::from(rounds) <= self.config.offload_max_iterations
+                && let Some(derived) =
+                    self.platform.pbkdf2(kind, password, salt.as_bytes(), rounds, expected.len()).await
+            {
+                return Ok(bool::from(derived.ct_eq(expected)));
             }
         }
         if !hash.needs_arena() {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, ready};
 use std::sync::{Mutex, PoisonError};
 
-use djedge_snapshot::{Migration, UserId};
+use djedge_snapshot::{MIGRATED_PREFIX, Migration, UserId};
 
 use crate::platform::{MigrationPage, Store, StoreError};
 
@@ -42,7 +42,13 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    /// The snapshot's value, or under `migrated/<id>` the record's time,
+    /// as Workers KV holds both.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>> {
+        if let Some(id) = key.strip_prefix(MIGRATED_PREFIX) {
+            let migrations = self.migrations.lock().unwrap_or_else(PoisonError::into_inner);
+            return ready(Ok(id.parse().ok().and_then(|id: UserId| migrations.get(&id).cloned())));
+        }
         ready(Ok(self.values.get(key).cloned()))
     }
 

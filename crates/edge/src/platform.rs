@@ -29,6 +29,20 @@ pub trait Store {
     fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>>;
 }
 
+/// A URL could not be fetched, or did not answer 200.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchError(pub String);
+
+/// Fetching over HTTPS: the Auth0 tenant's key set, when the settings do not
+/// pin it.
+pub trait Fetch {
+    /// The body of a `GET url` that answered 200. A platform without a way
+    /// out refuses, and only a pinned key set works there.
+    fn fetch(&self, url: &str) -> impl Future<Output = Result<String, FetchError>> {
+        std::future::ready(Err(FetchError(format!("this platform cannot fetch {url}"))))
+    }
+}
+
 /// The time.
 pub trait Clock {
     /// Milliseconds since the Unix epoch.

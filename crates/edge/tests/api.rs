@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 
 use djedge_edge::{
-    Clock, Config, Edge, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State, Store,
-    StoreError,
+    Clock, Config, Edge, Fetch, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State,
+    Store, StoreError,
 };
-use djedge_snapshot::{DECOY_KEY, Migration, StoredValue, UserId, UserRecord, email_key, username_key};
+use djedge_snapshot::{DECOY_KEY, Migration, StoredValue, UserId, UserRecord, email_key, id_key, username_key};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 // Made by Django 5.2 (tests/vectors/django-5.2.json), with their passwords.
@@ -52,6 +52,7 @@ fn snapshot() -> HashMap<String, String> {
     for u in &users {
         let json = serde_json::to_string(&u).unwrap();
         kv.insert(username_key(&u.username), json.clone());
+        kv.insert(id_key(u.id), json.clone());
         if let Some(key) = email_key(&u.email) {
             kv.insert(key, json);
         }
@@ -59,6 +60,7 @@ fn snapshot() -> HashMap<String, String> {
     // Two users share an email: under it, the marker; each under their username.
     for u in [user(6, "sue", "shared@example.com", ALICE.1, true), user(7, "sid", "SHARED@example.com", BOB.1, true)] {
         kv.insert(username_key(&u.username), serde_json::to_string(&u).unwrap());
+        kv.insert(id_key(u.id), serde_json::to_string(&u).unwrap());
     }
     let shared = StoredValue::AmbiguousEmail {
         ambiguous_email: djedge_snapshot::True,
@@ -100,6 +102,7 @@ impl Store for TestPlatform {
 }
 
 impl Memory for TestPlatform {}
+impl Fetch for TestPlatform {}
 
 impl Clock for TestPlatform {
     fn now_unix_ms(&self) -> i64 {
@@ -286,17 +289,62 @@ fn a_shared_email_never_logs_anyone_in_and_says_so_only_with_a_right_password() 
 }
 
 #[test]
-fn get_user_returns_the_login_profile_byte_for_byte() {
+fn get_user_returns_the_login_profile_byte_for_byte_until_the_user_is_migrated() {
     let f = Fixture::new(Offload::Computes);
-    let login = f.login("alice", ALICE.0);
-    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice@EXAMPLE.com" })), login);
-    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice" })), login);
-    assert_eq!(
-        f.post("/v1/get_user", serde_json::json!({ "email": "nobody@example.com" })),
-        (404, r#"{"error":"not_found"}"#.into())
-    );
+    let before = f.post("/v1/get_user", serde_json::json!({ "email": "alice@EXAMPLE.com" }));
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice" })), before);
+    assert_eq!(f.login("alice", ALICE.0), before);
+    let not_found = (404, r#"{"error":"not_found"}"#.to_string());
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "nobody@example.com" })), not_found);
+    // Logged in, so in Auth0: get_user says no such user (Auth0's advice),
+    // and login still answers.
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice@example.com" })), not_found);
+    assert_eq!(f.login("alice", ALICE.0), before);
+    // Recorded by another instance: the same.
+    let bob = f.post("/v1/get_user", serde_json::json!({ "email": "bob@example.com" }));
+    assert_eq!(bob.0, 200);
+    f.platform.store.record(&Migration { id: UserId::Integer(2), at: "2026-01-01T00:00:00.000Z".into() });
+    assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "bob@example.com" })), not_found);
     // Users without a usable password can still reset their way in.
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "ulla@example.com" })).0, 200);
+}
+
+#[test]
+fn the_post_login_action_gets_the_profile_by_auth0_id_and_the_migration_is_recorded() {
+    let f = Fixture::new(Offload::Computes);
+    let profile = f.post("/v1/get_user", serde_json::json!({ "email": "bob@example.com" }));
+    let report = |user_id: &str| {
+        let body = serde_json::json!({ "user_id": user_id }).to_string();
+        f.call("POST", "/v1/migrated", Some(&format!("Bearer {TOKEN}")), &body)
+    };
+    let outcome = report("auth0|django_2");
+    assert_eq!((outcome.response.status, outcome.response.body), profile, "the profile get_user gave");
+    assert_eq!(outcome.migrated, Some(Migration { id: UserId::Integer(2), at: "2026-09-21T14:13:20.123Z".into() }));
+    assert_eq!(outcome.event.name(), "migrated");
+    let again = report("django_2");
+    assert_eq!((again.response.status, again.migrated), (200, None), "recorded once");
+    let uma = report(&format!("auth0|django_{UMA_ID}"));
+    assert_eq!(json(&uma.response.body)["username"], "uma");
+    // Already recorded in the store: answered, not recorded again.
+    f.platform.store.record(&Migration { id: UserId::Integer(1), at: "2026-01-01T00:00:00.000Z".into() });
+    let alice = report("auth0|django_1");
+    assert_eq!((alice.response.status, alice.migrated), (200, None));
+    for (user_id, status, body) in [
+        ("auth0|django_3", 403, r#"{"error":"user_inactive"}"#),
+        ("auth0|django_99", 404, r#"{"error":"not_found"}"#),
+        ("auth0|django_01", 404, r#"{"error":"not_found"}"#),
+        ("google-oauth2|1234", 404, r#"{"error":"not_found"}"#),
+        ("auth0|6543abc", 404, r#"{"error":"not_found"}"#),
+        ("", 404, r#"{"error":"not_found"}"#),
+    ] {
+        let outcome = report(user_id);
+        assert_eq!(
+            (outcome.response.status, outcome.response.body.as_str(), outcome.migrated),
+            (status, body, None),
+            "{user_id}"
+        );
+    }
+    assert_eq!(f.post("/v1/migrated", serde_json::json!({ "id": 2 })).0, 400);
 }
 
 #[test]

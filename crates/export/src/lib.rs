@@ -19,7 +19,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use djedge_snapshot::{DECOY_KEY, Manifest, StoredValue, UserId, UserRecord, email_key, normalize_email, username_key};
+use djedge_snapshot::{
+    DECOY_KEY, Manifest, StoredValue, UserId, UserRecord, email_key, id_key, normalize_email, username_key,
+};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -188,9 +190,10 @@ fn write_users(
             None => true,
         });
         let value = KvValue::new(json);
+        let id_key = id_key(record.id);
         match &email_key {
-            Some(email_key) => writer.user(record.id, &[&username_key, email_key], &value)?,
-            None => writer.user(record.id, &[&username_key], &value)?,
+            Some(email_key) => writer.user(record.id, &[&username_key, email_key, &id_key], &value)?,
+            None => writer.user(record.id, &[&username_key, &id_key], &value)?,
         }
     }
     let mut shared: Vec<SharedEmail> = shared.into_values().filter(|group| !group.email.is_empty()).collect();
@@ -247,15 +250,15 @@ async fn shared_emails(source: &Source) -> Result<HashMap<EmailId, SharedEmail>,
     ids.sort_unstable();
     let mut shared: HashMap<EmailId, SharedEmail> = HashMap::new();
     for pair in ids.windows(2) {
-        if let [(a, first), (b, second)] = pair {
-            if a == b {
-                let group = shared.entry(*a).or_insert_with(|| SharedEmail {
-                    email: String::new(),
-                    ids: vec![*first],
-                    usernames: Vec::new(),
-                });
-                group.ids.push(*second);
-            }
+        if let [(a, first), (b, second)] = pair
+            && a == b
+        {
+            let group = shared.entry(*a).or_insert_with(|| SharedEmail {
+                email: String::new(),
+                ids: vec![*first],
+                usernames: Vec::new(),
+            });
+            group.ids.push(*second);
         }
     }
     Ok(shared)

@@ -194,9 +194,10 @@ impl SnapshotWriter {
         })
     }
 
-    /// Adds user `id` under its keys (its username's and, unless shared, its
-    /// email's); writes the keys the previous snapshot does not hold with
-    /// this value. Users come in ascending `id` order.
+    /// Adds user `id` under its keys (its username's, its primary key's
+    /// and, unless shared, its email's); writes the keys the previous
+    /// snapshot does not hold with this value. Users come in ascending `id`
+    /// order.
     pub(crate) fn user(&mut self, id: UserId, keys: &[&str], value: &KvValue) -> Result<(), ExportError> {
         if self.last_id.is_some_and(|last| id <= last) {
             return Err(ExportError::Database(format!(

@@ -154,12 +154,14 @@ async fn a_custom_user_model_with_email_as_username_and_a_uuid_key() {
         [
             "email/new@example.com",
             "email/sam@example.com",
+            "id/00000000-0000-4000-8000-000000000001",
+            "id/7d33f83c-92c3-42d3-b62b-a8340c273577",
             "meta/snapshot",
             "user/new@example.com",
             "user/sam@example.com"
         ]
     );
-    assert_eq!(deletes, ["email/zoe@example.com", "user/zoe@example.com"]);
+    assert_eq!(deletes, ["email/zoe@example.com", "id/8a481f0a-f898-4e7c-92a8-26eec4cb8eb7", "user/zoe@example.com"]);
     assert_eq!(loaded(&dir.path().join("v1"), &dir.path().join("v2")), read_snapshot(&dir.path().join("v2full")).0);
 }
 
@@ -285,6 +287,10 @@ async fn a_resync_writes_exactly_what_changed() {
             "email/new@example.com",
             "email/pipe2@example.com",
             "email/sam@example.com",
+            "id/12",
+            "id/14",
+            "id/22",
+            "id/26",
             "meta/snapshot",
             "user/alice",
             "user/newcomer",
@@ -292,7 +298,7 @@ async fn a_resync_writes_exactly_what_changed() {
             "user/staff_sam",
         ]
     );
-    assert_eq!(deletes, ["email/pipe@example.com", "email/zoe@example.com", "user/zoë"]);
+    assert_eq!(deletes, ["email/pipe@example.com", "email/zoe@example.com", "id/20", "user/zoë"]);
     assert_eq!(second.manifest.kind, djedge_snapshot::SnapshotKind::Delta);
     assert_eq!(second.manifest.previous_digest.as_deref(), Some(first.manifest.digest.as_str()));
     // The stamp goes last, after the deletes, and names the whole new snapshot.

@@ -27,7 +27,7 @@ pub use dir::{
     ENTRIES_PER_FILE, FORMAT_VERSION, FileEntry, KvPair, Manifest, SnapshotError, SnapshotKind, read_json,
     read_snapshot,
 };
-pub use profile::{Profile, user_id};
+pub use profile::{Profile, django_id_of, user_id};
 
 /// Workers KV's key limit, in bytes.
 pub const MAX_KEY_BYTES: usize = 512;
@@ -35,6 +35,9 @@ pub const MAX_KEY_BYTES: usize = 512;
 pub const USERNAME_PREFIX: &str = "user/";
 /// Prefix of email keys.
 pub const EMAIL_PREFIX: &str = "email/";
+/// Prefix of primary-key keys, `id/<Django pk>`: how the post-login Action
+/// finds a user by the Auth0 `user_id` it holds.
+pub const ID_PREFIX: &str = "id/";
 /// The key of the decoy password field (see `djhash::DjangoHash::decoy`),
 /// stored as plain text: verified for unknown logins so they take as long as
 /// wrong passwords.
@@ -179,6 +182,16 @@ pub enum StoredValue {
         /// against each, and says the email is shared only when one matches.
         usernames: Vec<String>,
     },
+}
+
+/// The key of a Django primary key.
+pub fn id_key(id: UserId) -> String {
+    format!("{ID_PREFIX}{id}")
+}
+
+/// The key of a user's migration record.
+pub fn migrated_key(id: UserId) -> String {
+    format!("{MIGRATED_PREFIX}{id}")
 }
 
 /// The key of a username.

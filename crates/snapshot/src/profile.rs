@@ -11,6 +11,17 @@ pub fn user_id(django_id: UserId) -> String {
     format!("django_{django_id}")
 }
 
+/// The Django primary key an Auth0 user id names: `django_<pk>`, with or
+/// without the connection's `auth0|` prefix; `None` for any other id (a
+/// sign-up, a social login).
+pub fn django_id_of(auth0_user_id: &str) -> Option<UserId> {
+    let bare = auth0_user_id.strip_prefix("auth0|").unwrap_or(auth0_user_id);
+    let id: UserId = bare.strip_prefix("django_")?.parse().ok()?;
+    // Only the form user_id() writes: `django_0012` or an unhyphenated
+    // UUID is not one of ours.
+    (user_id(id) == bare).then_some(id)
+}
+
 /// Auth0's normalized user profile.
 #[derive(Serialize)]
 pub struct Profile<'a> {

@@ -8,10 +8,10 @@ mod webcrypto;
 use std::sync::{LazyLock, OnceLock};
 
 use djedge_edge::{
-    Clock, Config, Edge, MAX_BODY_BYTES, Memory, MigrationPage, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State,
-    Store, StoreError,
+    Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MigrationPage, Pbkdf2Hash, Pbkdf2Offload,
+    RESPONSE_HEADERS, SettingsError, State, Store, StoreError,
 };
-use djedge_snapshot::{MIGRATED_PREFIX, Migration};
+use djedge_snapshot::{MIGRATED_PREFIX, Migration, migrated_key};
 use futures_util::StreamExt as _;
 use worker::{Context, Env, Headers, Request, Response, event, kv::KvStore};
 
@@ -22,8 +22,9 @@ const KV_BINDING: &str = "DJEDGE_KV";
 // decoy, the migrations already written.
 static STATE: LazyLock<State> = LazyLock::new(State::default);
 // Secrets and vars are fixed for an isolate's life (changing them deploys a
-// new version): read once, with the token's digest.
-static CONFIG: OnceLock<Config> = OnceLock::new();
+// new version): read once, with the token's digest. Settings that cannot be
+// used let nobody in, and each request's log line says why.
+static CONFIG: OnceLock<(Config, Option<SettingsError>)> = OnceLock::new();
 
 struct WorkerPlatform {
     kv: KvStore,
@@ -65,6 +66,18 @@ impl Memory for WorkerPlatform {
     }
 }
 
+impl Fetch for WorkerPlatform {
+    async fn fetch(&self, url: &str) -> Result<String, FetchError> {
+        let failed = |e: worker::Error| FetchError(format!("GET {url}: {e}"));
+        let parsed = worker::Url::parse(url).map_err(|e| FetchError(format!("{url}: {e}")))?;
+        let mut response = worker::Fetch::Url(parsed).send().await.map_err(failed)?;
+        match response.status_code() {
+            200 => response.text().await.map_err(failed),
+            status => Err(FetchError(format!("GET {url}: {status}"))),
+        }
+    }
+}
+
 impl Pbkdf2Offload for WorkerPlatform {
     async fn pbkdf2(
         &self,
@@ -78,16 +91,21 @@ impl Pbkdf2Offload for WorkerPlatform {
     }
 }
 
-fn config(env: &Env) -> Config {
+fn config(env: &Env) -> (Config, Option<SettingsError>) {
     let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-    // Without the secret every request gets a 401: never open by default.
-    let token = env.secret("DJEDGE_API_TOKEN").map(|s| s.to_string()).unwrap_or_default();
-    let mut config = Config::new(&token);
+    // A setting may be a var or a secret; without any, every request gets a
+    // 401: never open by default.
+    let setting = |name: &str| env.secret(name).ok().map(|v| v.to_string()).or_else(|| var(name));
+    let (access, unusable) = match Access::from_settings(setting) {
+        Ok(access) => (access, None),
+        Err(e) => (Access::closed(), Some(e)),
+    };
+    let mut config = Config::with_access(access);
     config.email_verified = var("EMAIL_VERIFIED").is_some_and(|v| v == "true");
     if let Some(max) = var("WEBCRYPTO_PBKDF2_MAX_ITERATIONS").and_then(|v| v.parse().ok()) {
         config.offload_max_iterations = max;
     }
-    config
+    (config, unusable)
 }
 
 /// At most `MAX_BODY_BYTES + 1` bytes of the body: enough for the core to
@@ -121,7 +139,10 @@ fn wasm_memory_mib() -> usize {
 
 #[event(fetch)]
 async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let config = CONFIG.get_or_init(|| config(&env));
+    let (config, unusable) = CONFIG.get_or_init(|| config(&env));
+    if let Some(e) = unusable {
+        worker::console_log!("djedge: settings refused, nobody gets in: {e}");
+    }
     let platform = WorkerPlatform { kv: env.kv(KV_BINDING)? };
     let authorization = request.headers().get("authorization")?;
     let method = request.method().to_string();
@@ -149,7 +170,7 @@ async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<R
         // record only says the user logged in once.
         let kv = platform.kv;
         ctx.wait_until(async move {
-            let key = format!("{MIGRATED_PREFIX}{}", migration.id);
+            let key = migrated_key(migration.id);
             let metadata = serde_json::json!({ "at": migration.at });
             let put = kv.put(&key, &migration.at).and_then(|put| put.metadata(metadata));
             if let Err(e) = async { put?.execute().await }.await {
