@@ -5,7 +5,7 @@
 # bindings, without `wrangler dev`'s dev-only proxy, whose 503s under load
 # are its own) and `djedge serve` beside it. Both take the same static token
 # and the Auth0 machine tokens of a local Auth0 tenant (tests/auth0/tenant.mjs),
-# started first. Prints the environment the tests and the demo read; stop
+# started first and configured by `djedge auth0 setup`. Prints the environment the tests and the demo read; stop
 # them all with scripts/edge-down.sh.
 #
 #   DJEDGE_DATABASE   the Django database to export (default: the demo one)
@@ -35,14 +35,15 @@ echo $! >"$state/tenant.pid"
 for _ in $(seq 1 30); do [ -s "$state/tenant.json" ] && break; sleep 0.5; done
 tenant() { node -e "process.stdout.write(String(require('./$state/tenant.json')$1))"; }
 
+# The tenant configured the way a site owner does it: `djedge auth0 setup`
+# (connection, scripts, API, app, Action), which prints the edge's settings.
+AUTH0_CLIENT_ID=$(tenant .apps.management.client_id) AUTH0_CLIENT_SECRET=$(tenant .apps.management.client_secret) \
+  target/release/djedge auth0 setup --domain "$(tenant .url)" --connection djedge-users \
+  --edge-url "http://127.0.0.1:$worker_port" >"$state/auth0-settings.env" 2>"$state/auth0-setup.log" ||
+  { cat "$state/auth0-setup.log" >&2; exit 1; }
+
 # The settings go in a file, not on a command line other users can read.
-(umask 077 && cat >"$state/worker.env" <<SETTINGS
-DJEDGE_API_TOKEN=$token
-DJEDGE_AUTH0_DOMAIN=$(tenant .url)
-DJEDGE_AUTH0_AUDIENCE=$(tenant .audience)
-DJEDGE_AUTH0_CLIENT_IDS=$(tenant .apps.scripts.client_id),$(tenant .apps.action.client_id)
-SETTINGS
-)
+(umask 077 && { echo "DJEDGE_API_TOKEN=$token"; cat "$state/auth0-settings.env"; } >"$state/worker.env")
 setsid node scripts/workerd.mjs --persist-to "$state/wrangler" --port "$worker_port" \
   --env-file "$state/worker.env" >"$state/worker.log" 2>&1 &
 echo $! >"$state/worker.pid"

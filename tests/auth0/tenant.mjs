@@ -7,10 +7,18 @@
 //   azp, gty, scope, iat and exp; 401 access_denied for a wrong secret, 403
 //   access_denied without a client grant for the audience.
 // - GET /.well-known/jwks.json: the signing keys, by kid.
+// - The Management API (audience `<base>/api/v2/`, each call checked for
+//   its scope): connections (a PATCH carrying `options` replaces them all;
+//   a GET returns `options.configuration` values encrypted), resource
+//   servers (by id or identifier), clients (paged; secrets only with
+//   read:client_keys), client grants, Actions (built a moment after each
+//   write, deployable only once built), and the post-login trigger's
+//   bindings (a PATCH replaces them all).
 //
 // And, for the tests only, under /_test/: counters (token requests, key-set
-// fetches), key rotation, and signing arbitrary claims with the tenant's key
-// or a stranger's (to make the tokens a real tenant would never issue).
+// fetches, Management API writes), the whole state in the clear, key
+// rotation, and signing arbitrary claims with the tenant's key or a
+// stranger's (to make the tokens a real tenant would never issue).
 //
 //   node tests/auth0/tenant.mjs --port N --state FILE
 // writes FILE (JSON: url, audience, the seeded machine-to-machine apps) once
@@ -61,17 +69,194 @@ function send(response, status, body) {
 export async function startTenant({ port = 0, seed = {} } = {}) {
   const keys = [newKey()];
   const stranger = newKey();
-  const stats = { tokenRequests: 0, jwksFetches: 0 };
+  const stats = { tokenRequests: 0, jwksFetches: 0, managementWrites: 0 };
   const clients = new Map(); // client_id → { client_secret, name }
   const grants = []; // { client_id, audience, scope }
   const seeded = {};
-  for (const app of seed.apps ?? []) {
-    const client = { client_id: b64url(randomBytes(24)), client_secret: b64url(randomBytes(48)), name: app.name };
+  const newClient = (fields) => {
+    const client = { client_id: b64url(randomBytes(24)), client_secret: b64url(randomBytes(48)), ...fields };
     clients.set(client.client_id, client);
-    grants.push({ client_id: client.client_id, audience: app.audience, scope: app.scopes ?? [] });
+    return client;
+  };
+  let base;
+  const management = () => `${base}/api/v2/`;
+  for (const app of seed.apps ?? []) {
+    const client = newClient({ name: app.name, app_type: 'non_interactive' });
+    grants.push({ id: `cgr_${b64url(randomBytes(8))}`, client_id: client.client_id, audience: app.audience, scope: app.scopes ?? [] });
     seeded[app.name] = { client_id: client.client_id, client_secret: client.client_secret };
   }
-  let base;
+  const connections = new Map(); // id → connection
+  for (const connection of seed.connections ?? []) {
+    const id = `con_${b64url(randomBytes(8))}`;
+    connections.set(id, { id, strategy: 'auth0', enabled_clients: [], realms: [connection.name], ...structuredClone(connection) });
+  }
+  const resourceServers = new Map(); // id → resource server
+  const actions = new Map(); // id → action
+  for (const action of seed.actions ?? []) {
+    const id = b64url(randomBytes(12));
+    actions.set(id, { id, status: 'built', secrets: [], ...structuredClone(action), deployed: structuredClone(action) });
+  }
+  let bindings = (seed.bindings ?? []).map((name) => {
+    const action = [...actions.values()].find((a) => a.name === name);
+    return { id: b64url(randomBytes(8)), trigger_id: 'post-login', display_name: name, action: { id: action.id, name } };
+  });
+  const managementTokens = new Map(); // token → scopes
+
+
+  const error = (response, status, message, errorCode) =>
+    send(response, status, { statusCode: status, error: http.STATUS_CODES[status], message, ...(errorCode ? { errorCode } : {}) });
+  // What Auth0 returns of a connection: configuration values encrypted.
+  const shown = (connection) => {
+    const copy = structuredClone(connection);
+    const configuration = copy.options?.configuration;
+    if (configuration) {
+      for (const key of Object.keys(configuration)) configuration[key] = `2.0$${b64url(randomBytes(32))}`;
+    }
+    return copy;
+  };
+  const clientShown = (client, fields, include) => {
+    const all = { ...client };
+    if (!fields) { delete all.client_secret; return all; }
+    const picked = Object.fromEntries(Object.entries(all).filter(([k]) => fields.includes(k) === (include !== 'false')));
+    return picked;
+  };
+  // An Action is built a moment after each write.
+  const touch = (action) => { action.status = 'pending'; action.builds = 2; };
+  const read = (action) => {
+    if (action.status === 'pending' && --action.builds <= 0) action.status = 'built';
+    const { builds, deployed, ...rest } = action;
+    return { ...rest, secrets: rest.secrets.map(({ name }) => ({ name, updated_at: '2026-12-01T00:00:00.000Z' })), all_changes_deployed: JSON.stringify(deployed?.code) === JSON.stringify(action.code) };
+  };
+
+  async function managementApi(request, response, url) {
+    const scopes = managementTokens.get((request.headers.authorization || '').replace(/^Bearer /, ''));
+    if (!scopes) return error(response, 401, 'Invalid token', 'invalid_token');
+    const method = request.method;
+    const path = url.pathname.slice('/api/v2'.length);
+    const q = url.searchParams;
+    const need = (scope) => {
+      if (scopes.has(scope)) return false;
+      error(response, 403, `Insufficient scope, expected any of: ${scope}`, 'insufficient_scope');
+      return true;
+    };
+    if (method !== 'GET') stats.managementWrites += 1;
+    const body = method === 'GET' ? {} : await readBody(request);
+    let m;
+    if (path === '/connections' && method === 'GET') {
+      if (need('read:connections')) return;
+      const list = [...connections.values()].filter((c) => (!q.get('name') || c.name === q.get('name')) && (!q.get('strategy') || c.strategy === q.get('strategy')));
+      return send(response, 200, list.map(shown));
+    }
+    if (path === '/connections' && method === 'POST') {
+      if (need('create:connections')) return;
+      if ([...connections.values()].some((c) => c.name === body.name)) return error(response, 409, 'A connection with the same name already exists', 'connection_conflicts');
+      const id = `con_${b64url(randomBytes(8))}`;
+      connections.set(id, { id, name: body.name, strategy: body.strategy, options: body.options ?? {}, enabled_clients: body.enabled_clients ?? [], realms: [body.name] });
+      return send(response, 201, shown(connections.get(id)));
+    }
+    if ((m = path.match(/^\/connections\/([^/]+)$/)) && method === 'PATCH') {
+      if (need('update:connections')) return;
+      const connection = connections.get(m[1]);
+      if (!connection) return error(response, 404, 'The connection does not exist', 'inexistent_connection');
+      // Auth0: `options` replaces the whole object.
+      if (body.options) connection.options = body.options;
+      if (body.enabled_clients) connection.enabled_clients = body.enabled_clients;
+      return send(response, 200, shown(connection));
+    }
+    if ((m = path.match(/^\/resource-servers\/(.+)$/)) && method === 'GET') {
+      if (need('read:resource_servers')) return;
+      const key = decodeURIComponent(m[1]);
+      const found = [...resourceServers.values()].find((r) => r.id === key || r.identifier === key);
+      return found ? send(response, 200, found) : error(response, 404, 'The resource server does not exist', 'inexistent_resource_server');
+    }
+    if (path === '/resource-servers' && method === 'POST') {
+      if (need('create:resource_servers')) return;
+      if ([...resourceServers.values()].some((r) => r.identifier === body.identifier)) return error(response, 409, 'A resource server with the same identifier already exists', 'resource_server_conflict');
+      const id = b64url(randomBytes(12));
+      resourceServers.set(id, { id, ...body });
+      return send(response, 201, resourceServers.get(id));
+    }
+    if (path === '/clients' && method === 'GET') {
+      if (need('read:clients')) return;
+      const page = Number(q.get('page') ?? 0);
+      const perPage = Number(q.get('per_page') ?? 50);
+      const fields = q.get('fields')?.split(',');
+      const all = [...clients.values()].map((c) => clientShown(c, fields?.filter((f) => f !== 'client_secret'), q.get('include_fields')));
+      return send(response, 200, all.slice(page * perPage, (page + 1) * perPage));
+    }
+    if ((m = path.match(/^\/clients\/([^/]+)$/)) && method === 'GET') {
+      if (need('read:clients')) return;
+      const client = clients.get(m[1]);
+      if (!client) return error(response, 404, 'The client does not exist', 'inexistent_client');
+      const fields = q.get('fields')?.split(',');
+      if (fields?.includes('client_secret') && need('read:client_keys')) return;
+      return send(response, 200, clientShown(client, fields, q.get('include_fields')));
+    }
+    if (path === '/clients' && method === 'POST') {
+      if (need('create:clients')) return;
+      return send(response, 201, newClient({ name: body.name, app_type: body.app_type, grant_types: body.grant_types, description: body.description }));
+    }
+    if (path === '/client-grants' && method === 'GET') {
+      if (need('read:client_grants')) return;
+      return send(response, 200, grants.filter((g) => (!q.get('audience') || g.audience === q.get('audience')) && (!q.get('client_id') || g.client_id === q.get('client_id'))));
+    }
+    if (path === '/client-grants' && method === 'POST') {
+      if (need('create:client_grants')) return;
+      if (!clients.has(body.client_id)) return error(response, 404, 'Client not found', 'inexistent_client');
+      if (grants.some((g) => g.client_id === body.client_id && g.audience === body.audience)) return error(response, 409, 'A client grant for this client and audience already exists', 'client_grant_conflict');
+      const grant = { id: `cgr_${b64url(randomBytes(8))}`, client_id: body.client_id, audience: body.audience, scope: body.scope ?? [] };
+      grants.push(grant);
+      return send(response, 201, grant);
+    }
+    if (path === '/actions/actions' && method === 'GET') {
+      if (need('read:actions')) return;
+      const list = [...actions.values()].filter((a) => (!q.get('actionName') || a.name === q.get('actionName'))
+        && (!q.get('triggerId') || a.supported_triggers.some((t) => t.id === q.get('triggerId'))));
+      return send(response, 200, { actions: list.map(read), total: list.length, page: 0, per_page: 50 });
+    }
+    if (path === '/actions/actions' && method === 'POST') {
+      if (need('create:actions')) return;
+      const id = b64url(randomBytes(12));
+      const action = { id, name: body.name, supported_triggers: body.supported_triggers, code: body.code, runtime: body.runtime, dependencies: body.dependencies ?? [], secrets: body.secrets ?? [] };
+      touch(action);
+      actions.set(id, action);
+      return send(response, 201, read(action));
+    }
+    if ((m = path.match(/^\/actions\/actions\/([^/]+)$/))) {
+      const action = actions.get(m[1]);
+      if (!action) return error(response, 404, 'That action does not exist.', 'not_found');
+      if (method === 'GET') return need('read:actions') || send(response, 200, read(action));
+      if (method === 'PATCH') {
+        if (need('update:actions')) return;
+        for (const key of ['name', 'supported_triggers', 'code', 'runtime', 'dependencies', 'secrets']) if (key in body) action[key] = body[key];
+        touch(action);
+        return send(response, 200, read(action));
+      }
+    }
+    if ((m = path.match(/^\/actions\/actions\/([^/]+)\/deploy$/)) && method === 'POST') {
+      if (need('update:actions')) return;
+      const action = actions.get(m[1]);
+      if (!action) return error(response, 404, 'That action does not exist.', 'not_found');
+      if (action.status !== 'built') return error(response, 400, 'An action must be built before it can be deployed.', 'invalid_argument');
+      action.deployed = structuredClone({ code: action.code, secrets: action.secrets, runtime: action.runtime });
+      return send(response, 200, { id: b64url(randomBytes(8)), action_id: action.id, code: action.code, deployed: true, status: 'built' });
+    }
+    if (path === '/actions/triggers/post-login/bindings') {
+      if (method === 'GET') return need('read:actions') || send(response, 200, { bindings, total: bindings.length, page: 0, per_page: 50 });
+      if (method === 'PATCH') {
+        if (need('update:actions')) return;
+        const next = [];
+        for (const { ref, display_name: displayName } of body.bindings ?? []) {
+          const action = ref?.type === 'action_id' ? actions.get(ref.value) : [...actions.values()].find((a) => a.name === ref?.value);
+          if (!action || !action.deployed) return error(response, 400, `Action ${ref?.value} must be deployed before it is bound.`, 'invalid_argument');
+          next.push({ id: b64url(randomBytes(8)), trigger_id: 'post-login', display_name: displayName ?? action.name, action: { id: action.id, name: action.name } });
+        }
+        bindings = next;
+        return send(response, 200, { bindings });
+      }
+    }
+    return error(response, 404, 'Not Found');
+  }
 
   const server = http.createServer(async (request, response) => {
     try {
@@ -103,10 +288,18 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
           iss: `${base}/`, sub: `${client.client_id}@clients`, aud: grant.audience, iat: now, exp: now + expiresIn,
           scope: grant.scope.join(' '), gty: 'client-credentials', azp: client.client_id,
         });
+        if (grant.audience === management()) managementTokens.set(accessToken, new Set(grant.scope));
         return send(response, 200, { access_token: accessToken, scope: grant.scope.join(' '), expires_in: expiresIn, token_type: 'Bearer' });
       }
+      if (url.pathname.startsWith('/api/v2/')) return await managementApi(request, response, url);
       // --- for the tests only ---------------------------------------------
       if (url.pathname === '/_test/stats') return send(response, 200, stats);
+      if (url.pathname === '/_test/state') {
+        return send(response, 200, {
+          connections: [...connections.values()], resourceServers: [...resourceServers.values()],
+          clients: [...clients.values()], grants, actions: [...actions.values()], bindings,
+        });
+      }
       if (request.method === 'POST' && url.pathname === '/_test/rotate') {
         keys.push(newKey());
         return send(response, 200, { kid: keys.at(-1).kid });
@@ -122,15 +315,45 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${server.address().port}`;
+  for (const grant of grants) if (grant.audience === '<management>') grant.audience = management();
   return { url: base, server, stats, apps: seeded, close: () => new Promise((resolve) => server.close(resolve)) };
 }
+
+/** The Management API scopes `djedge auth0 setup` needs (README). */
+export const SETUP_SCOPES = ['read:connections', 'create:connections', 'update:connections', 'read:connections_options',
+  'update:connections_options', 'read:resource_servers', 'create:resource_servers', 'read:clients', 'create:clients',
+  'read:client_keys', 'read:client_grants', 'create:client_grants', 'read:actions', 'create:actions', 'update:actions'];
+
+/** A database connection the site made before djedge, with options setup must keep. */
+export const EXISTING_CONNECTION = {
+  name: 'djedge-users',
+  strategy: 'auth0',
+  options: {
+    passwordPolicy: 'good',
+    password_complexity_options: { min_length: 10 },
+    brute_force_protection: true,
+    requires_username: false,
+    mfa: { active: true, return_enroll_settings: true },
+    customScripts: { change_password: 'function changePassword(email, newPassword, callback) { callback(null, false); }' },
+    configuration: { SITE_SETTING: 'kept by nobody: Auth0 returns it encrypted' },
+  },
+};
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { port: { type: 'string' }, state: { type: 'string' }, audience: { type: 'string' } } });
   const audience = values.audience ?? 'https://djedge.local/';
   const tenant = await startTenant({
     port: Number(values.port ?? 0),
-    seed: { apps: [{ name: 'scripts', audience }, { name: 'action', audience }, { name: 'other', audience: 'https://other.api/' }] },
+    seed: {
+      apps: [
+        { name: 'management', audience: '<management>', scopes: SETUP_SCOPES },
+        { name: 'other', audience: 'https://other.api/' },
+      ],
+      // What a site already has, for setup to keep.
+      connections: [EXISTING_CONNECTION],
+      actions: [{ name: 'add-roles', supported_triggers: [{ id: 'post-login', version: 'v3' }], code: 'exports.onExecutePostLogin = async () => {};', runtime: 'node22' }],
+      bindings: ['add-roles'],
+    },
   });
   writeFileSync(values.state, JSON.stringify({ url: tenant.url, audience, apps: tenant.apps }, null, 2), { mode: 0o600 });
   console.log(`tenant: a local Auth0 tenant on ${tenant.url}`);

@@ -7,17 +7,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { auth0Action, auth0Script, call, keptForScripts, scriptGlobal, targets, token } from './support.mjs';
+import { tenantState } from './support.mjs';
+import { auth0Action, auth0Script, call, keptForScripts, scriptGlobal, setUpConnection, targets, tenant, token } from './support.mjs';
 
 const worker = { DJEDGE_URL: `${targets.worker}/`, DJEDGE_TOKEN: token };
-const tenant = JSON.parse(readFileSync(process.env.DJEDGE_TENANT, 'utf8'));
-/** The connection's configuration with the machine-token settings. */
-const withAuth0 = (base, app = 'scripts') => ({
+// The connection as `djedge auth0 setup` left it: its scripts, and the
+// configuration they get (machine tokens of the app setup made).
+const connection = await setUpConnection();
+/** That configuration, pointed at `base` (it names the Worker). */
+const withAuth0 = (base, app) => ({
+  ...connection.options.configuration,
   DJEDGE_URL: base,
-  DJEDGE_AUTH0_DOMAIN: tenant.url,
-  DJEDGE_AUDIENCE: tenant.audience,
-  DJEDGE_CLIENT_ID: tenant.apps[app].client_id,
-  DJEDGE_CLIENT_SECRET: tenant.apps[app].client_secret,
+  ...(app ? { DJEDGE_CLIENT_ID: tenant.apps[app].client_id, DJEDGE_CLIENT_SECRET: tenant.apps[app].client_secret } : {}),
 });
 /** Whether the edge lists a migration record for `id` (the Worker writes it
  * after answering: wait a little). */
@@ -34,8 +35,16 @@ async function recorded(base, id) {
   return false;
 }
 const tokenRequests = async () => (await (await fetch(`${tenant.url}/_test/stats`)).json()).tokenRequests;
-const loginWith = (configuration) => auth0Script('login.js', 'login', configuration);
-const getUserWith = (configuration) => auth0Script('get_user.js', 'getUser', configuration);
+
+test('setup deployed the repository\'s scripts, configured for the Worker', async () => {
+  const js = (name) => readFileSync(new URL(`../../js/${name}`, import.meta.url), 'utf8');
+  assert.equal(connection.options.customScripts.login, js('login.js'));
+  assert.equal(connection.options.customScripts.get_user, js('get_user.js'));
+  assert.equal(connection.options.configuration.DJEDGE_URL, targets.worker);
+  assert.deepEqual([connection.options.import_mode, connection.options.enabledDatabaseCustomization], [true, true]);
+});
+const loginWith = (configuration) => auth0Script('login.js', 'login', configuration, connection.options.customScripts.login);
+const getUserWith = (configuration) => auth0Script('get_user.js', 'getUser', configuration, connection.options.customScripts.get_user);
 
 // A stand-in for a broken Worker: answers by path.
 let broken;
@@ -169,27 +178,32 @@ test('a cached token the edge refuses is replaced once, and the login goes throu
 });
 
 test('the post-login Action restores missing metadata, records the migration, and leaves the rest alone', async () => {
-  const connection = 'djedge-users';
+  const connectionName = connection.name;
+  // The Action as setup deployed it, with its secrets.
+  const state = await tenantState();
+  const deployed = state.actions.find((a) => a.name === `djedge-${connectionName}`);
+  assert.equal(deployed.deployed.code, readFileSync(new URL('../../js/post_login_action.js', import.meta.url), 'utf8'));
+  assert.deepEqual(state.bindings.map((b) => b.display_name), ['add-roles', deployed.name], 'bound after the site\'s own Action');
   for (const base of Object.values(targets)) {
-    const secrets = { ...withAuth0(base, 'action'), DJEDGE_CONNECTION: connection };
-    const action = auth0Action(secrets);
+    const secrets = { ...Object.fromEntries(deployed.secrets.map((s) => [s.name, s.value])), DJEDGE_URL: base };
+    const action = auth0Action(secrets, deployed.deployed.code);
     // ulla's password is unusable: she came in through get_user and a reset.
     const before = await getUserWith(withAuth0(base))('ulla@example.com');
     assert.equal(before.error, null);
     // (The sandbox's objects have its own prototypes: compare their JSON.)
     const django = JSON.parse(JSON.stringify(before.profile.metadata.django));
-    assert.deepEqual(await action(connection, { user_id: `auth0|${before.profile.user_id}`, app_metadata: {} }),
+    assert.deepEqual(await action(connectionName, { user_id: `auth0|${before.profile.user_id}`, app_metadata: {} }),
       [['setAppMetadata', 'django', django]]);
     assert.ok(await recorded(base, django.id), `${base}: the migration is recorded`);
     assert.deepEqual(Object.values(await getUserWith(withAuth0(base))('ulla@example.com')), [null, undefined], 'now migrated');
     // Metadata present, another connection: nothing is asked or changed.
-    assert.deepEqual(await action(connection, { user_id: 'auth0|django_12', app_metadata: { django: { id: 12 } } }), []);
+    assert.deepEqual(await action(connectionName, { user_id: 'auth0|django_12', app_metadata: { django: { id: 12 } } }), []);
     assert.deepEqual(await action('google-oauth2', { user_id: 'google-oauth2|123', app_metadata: {} }), []);
     // Deactivated in Django: denied. Not a Django user: left alone.
-    assert.deepEqual(await action(connection, { user_id: 'auth0|django_13', app_metadata: {} }), [['deny', 'This account is inactive.']]);
-    assert.deepEqual(await action(connection, { user_id: 'auth0|65f0c0ffee', app_metadata: {} }), []);
+    assert.deepEqual(await action(connectionName, { user_id: 'auth0|django_13', app_metadata: {} }), [['deny', 'This account is inactive.']]);
+    assert.deepEqual(await action(connectionName, { user_id: 'auth0|65f0c0ffee', app_metadata: {} }), []);
     // The edge down: the login goes on.
-    const down = auth0Action({ ...secrets, DJEDGE_URL: closedUrl });
-    assert.deepEqual(await down(connection, { user_id: 'auth0|django_12', app_metadata: {} }), []);
+    const down = auth0Action({ ...secrets, DJEDGE_URL: closedUrl }, deployed.deployed.code);
+    assert.deepEqual(await down(connectionName, { user_id: 'auth0|django_12', app_metadata: {} }), []);
   }
 });

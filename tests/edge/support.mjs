@@ -74,6 +74,22 @@ export async function call(base, method, path, body, { auth = `Bearer ${token}`,
 export const login = (base, username, password) => call(base, 'POST', '/v1/login', { username, password });
 export const getUser = (base, email) => call(base, 'POST', '/v1/get_user', { email });
 
+// --- the local Auth0 tenant (tests/auth0/tenant.mjs) ---------------------
+
+export const tenant = JSON.parse(readFileSync(required('DJEDGE_TENANT'), 'utf8'));
+
+/** The tenant's state in the clear (its _test/ view). */
+export async function tenantState() {
+  return (await fetch(`${tenant.url}/_test/state`)).json();
+}
+
+/** The connection as `djedge auth0 setup` left it in the tenant (scripts edge-up ran it for). */
+export async function setUpConnection(name = 'djedge-users') {
+  const connection = (await tenantState()).connections.find((c) => c.name === name);
+  assert.ok(connection, `no connection ${name} in the tenant`);
+  return connection;
+}
+
 // --- Auth0's custom database script runtime ------------------------------
 
 // The error classes Auth0 gives custom database scripts.
@@ -111,8 +127,7 @@ export const scriptGlobal = {};
  * Resolves with what the callback got, once it has been called, and fails
  * if it is called twice.
  */
-export function auth0Script(file, functionName, configuration) {
-  const source = readFileSync(`${root}js/${file}`, 'utf8');
+export function auth0Script(file, functionName, configuration, source = readFileSync(`${root}js/${file}`, 'utf8')) {
   const sandbox = vm.createContext({
     configuration, fetch, AbortSignal, console, global: scriptGlobal,
     WrongUsernameOrPasswordError, UnauthorizedError, ValidationError,
@@ -137,8 +152,7 @@ export function auth0Script(file, functionName, configuration) {
  * calls are recorded (`api.cache` lasts across runs, as Auth0's does for a
  * while). Resolves with the calls made.
  */
-export function auth0Action(secrets, cache = new Map()) {
-  const source = readFileSync(`${root}js/post_login_action.js`, 'utf8');
+export function auth0Action(secrets, source = readFileSync(`${root}js/post_login_action.js`, 'utf8'), cache = new Map()) {
   const module = { exports: {} };
   vm.runInContext(source, vm.createContext({ exports: module.exports, module, fetch, AbortSignal, console }), { filename: 'post_login_action.js' });
   assert.equal(typeof module.exports.onExecutePostLogin, 'function');

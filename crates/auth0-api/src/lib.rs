@@ -8,6 +8,9 @@
 //! file's job as soon as Auth0 accepts it, so a rerun polls unfinished jobs
 //! and never sends a file twice.
 
+mod management;
+pub mod setup;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
@@ -19,22 +22,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ureq::unversioned::multipart::{Form, Part};
 
+pub use management::{ApiError, Credentials, tenant_base};
+use management::{Management, refused, text_field};
+
 /// The state file's name, in the files' directory.
 pub const STATE_FILE: &str = "submit-state.json";
-
-/// Retries of one request that keeps getting 429.
-const MAX_RATE_LIMITED: u32 = 30;
-
-/// A machine-to-machine application's credentials.
-#[derive(Clone, Debug)]
-pub struct Credentials {
-    /// The tenant's base URL, `https://TENANT.auth0.com`.
-    pub domain: String,
-    /// Its client id.
-    pub client_id: String,
-    /// Its client secret.
-    pub client_secret: String,
-}
 
 /// What to send, and how.
 #[derive(Clone, Debug)]
@@ -103,19 +95,14 @@ pub enum SubmitError {
         /// What the parser said.
         source: serde_json::Error,
     },
-    /// Auth0 could not be reached.
-    Unreachable(String),
-    /// Auth0 kept answering 429.
-    RateLimited,
-    /// Auth0 answered, but not with what was asked for.
-    Refused {
-        /// What was asked: "the client credentials", a file's name, a job.
-        what: String,
-        /// The status.
-        status: u16,
-        /// The body, as Auth0 sent it (never holds our secret).
-        body: String,
-    },
+    /// The Management API failed or refused.
+    Api(ApiError),
+}
+
+impl From<ApiError> for SubmitError {
+    fn from(e: ApiError) -> Self {
+        SubmitError::Api(e)
+    }
 }
 
 impl fmt::Display for SubmitError {
@@ -123,18 +110,12 @@ impl fmt::Display for SubmitError {
         match self {
             SubmitError::Io { path, source } => write!(f, "cannot use {}: {source}", path.display()),
             SubmitError::NotJson { path, source } => write!(f, "{} is not what djedge wrote: {source}", path.display()),
-            SubmitError::Unreachable(e) => write!(f, "Auth0 did not answer: {e}"),
-            SubmitError::RateLimited => write!(f, "Auth0 kept answering 429 after {MAX_RATE_LIMITED} tries"),
-            SubmitError::Refused { what, status, body } => write!(f, "Auth0 refused {what}: {status} {body}"),
+            SubmitError::Api(e) => e.fmt(f),
         }
     }
 }
 
 impl std::error::Error for SubmitError {}
-
-fn refused(what: impl Into<String>, answer: &Answer) -> SubmitError {
-    SubmitError::Refused { what: what.into(), status: answer.status, body: answer.body.to_string() }
-}
 
 /// One file's job, as the state file records it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,7 +157,7 @@ pub fn submit(
     let list: FileList = read_json(&options.dir.join("import-report.json"))?;
     let state_path = options.dir.join(STATE_FILE);
     let mut state: State = if state_path.exists() { read_json(&state_path)? } else { State::new() };
-    let mut api = Api::new(credentials);
+    let mut api = Management::new(credentials);
 
     loop {
         let active: Vec<String> = state
@@ -219,93 +200,8 @@ pub fn submit(
     }
 }
 
-/// The Management API, with its token and its rate limits.
-struct Api {
-    agent: ureq::Agent,
-    credentials: Credentials,
-    token: Option<String>,
-}
-
-struct Answer {
-    status: u16,
-    body: Value,
-}
-
-impl Api {
-    fn new(credentials: &Credentials) -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build();
-        Api { agent: config.into(), credentials: credentials.clone(), token: None }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.credentials.domain.trim_end_matches('/'))
-    }
-
-    fn token(&mut self) -> Result<String, SubmitError> {
-        if let Some(token) = &self.token {
-            return Ok(token.clone());
-        }
-        let audience = self.url("/api/v2/");
-        let body = serde_json::json!({
-            "grant_type": "client_credentials",
-            "client_id": self.credentials.client_id,
-            "client_secret": self.credentials.client_secret,
-            "audience": audience,
-        });
-        let url = self.url("/oauth/token");
-        let answer = self.send(|agent| agent.post(&url).send_json(&body))?;
-        let token = match (answer.status, text_field(&answer.body, "access_token")) {
-            (200, Some(token)) => token.to_string(),
-            _ => return Err(refused("the client credentials", &answer)),
-        };
-        self.token = Some(token.clone());
-        Ok(token)
-    }
-
-    /// A request, again after each 429 once `Retry-After` has passed.
-    fn send(
-        &self,
-        request: impl Fn(&ureq::Agent) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Answer, SubmitError> {
-        for _ in 0..MAX_RATE_LIMITED {
-            let mut response = request(&self.agent).map_err(|e| SubmitError::Unreachable(e.to_string()))?;
-            let status = response.status().as_u16();
-            if status == 429 {
-                let wait = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(1);
-                sleep(Duration::from_secs(wait.clamp(1, 60)));
-                continue;
-            }
-            let text = response.body_mut().read_to_string().map_err(|e| SubmitError::Unreachable(e.to_string()))?;
-            let body =
-                if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-            return Ok(Answer { status, body });
-        }
-        Err(SubmitError::RateLimited)
-    }
-
-    /// A Management API call; a 401 gets one fresh token.
-    fn call(
-        &mut self,
-        request: impl Fn(&ureq::Agent, &str) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Answer, SubmitError> {
-        let token = self.token()?;
-        let answer = self.send(|agent| request(agent, &token))?;
-        if answer.status != 401 {
-            return Ok(answer);
-        }
-        self.token = None;
-        let token = self.token()?;
-        self.send(|agent| request(agent, &token))
-    }
-
+/// The import jobs' calls.
+impl Management {
     fn start_import(&mut self, path: &Path, name: &str, connection_id: &str) -> Result<FileJob, SubmitError> {
         let users = fs::read(path).map_err(|source| SubmitError::Io { path: path.to_path_buf(), source })?;
         let url = self.url("/api/v2/jobs/users-imports");
@@ -324,7 +220,7 @@ impl Api {
             (200..=202, Some(id), Some(status)) => {
                 Ok(FileJob { job_id: Some(id.to_string()), status, ..FileJob::default() })
             }
-            _ => Err(refused(name, &answer)),
+            _ => Err(refused(name, &answer).into()),
         }
     }
 
@@ -339,7 +235,7 @@ impl Api {
                 summary: answer.body.get("summary").cloned(),
                 errors_file: None,
             }),
-            _ => Err(refused(format!("to show job {id}"), &answer)),
+            _ => Err(refused(format!("to show job {id}"), &answer).into()),
         }
     }
 
@@ -350,13 +246,9 @@ impl Api {
         match answer.status {
             200 => Ok(answer.body),
             204 => Ok(Value::Array(Vec::new())),
-            _ => Err(refused(format!("the errors of job {id}"), &answer)),
+            _ => Err(refused(format!("the errors of job {id}"), &answer).into()),
         }
     }
-}
-
-fn text_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
-    body.get(name).and_then(Value::as_str)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SubmitError> {

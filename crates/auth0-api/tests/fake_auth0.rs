@@ -10,7 +10,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use djedge_auth0_api::{Credentials, FileJob, JobStatus, STATE_FILE, State, SubmitError, SubmitOptions, submit};
+use djedge_auth0_api::{
+    ApiError, Credentials, FileJob, JobStatus, STATE_FILE, State, SubmitError, SubmitOptions, submit,
+};
 use serde_json::{Value, json};
 
 struct Job {
@@ -298,7 +300,7 @@ fn refused_credentials_are_one_clear_error() {
     files(dir.path(), &[("users-00000.json", &["a@example.com"])]);
     let error = submit(&credentials(&domain, "wrong"), &options(dir.path()), &mut |_| {}).unwrap_err();
     assert!(
-        matches!(&error, SubmitError::Refused { what, status: 401, .. } if what == "the client credentials"),
+        matches!(&error, SubmitError::Api(ApiError::Refused { what, status: 401, .. }) if what == "the client credentials"),
         "{error}"
     );
     assert!(error.to_string().starts_with("Auth0 refused the client credentials: 401"), "{error}");

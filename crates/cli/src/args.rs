@@ -59,6 +59,63 @@ pub(crate) enum Command {
     ///
     /// The bearer token comes from DJEDGE_API_TOKEN.
     Migrations(MigrationsArgs),
+    /// Configure the Auth0 tenant for the migration (setup), and end it
+    /// (finish), through the Management API.
+    ///
+    /// Client credentials of a Management API machine-to-machine app come
+    /// from AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (README: the scopes).
+    Auth0 {
+        #[command(subcommand)]
+        command: Auth0Command,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Auth0Command {
+    /// Create or update, idempotently: the API the edge accepts tokens for,
+    /// a machine-to-machine app and its grant, the custom database
+    /// connection (import mode, the login and get_user scripts and their
+    /// configuration, every other option kept) and the post-login Action,
+    /// deployed and bound. Prints the edge's settings (NAME=value lines) on
+    /// stdout; what changed on stderr.
+    Setup(Auth0SetupArgs),
+    /// End the migration: the connection's scripts answer "no such user"
+    /// without calling the edge; import mode stays on, other options kept.
+    Finish(Auth0FinishArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct Auth0SetupArgs {
+    /// The tenant: TENANT.auth0.com, https://TENANT.auth0.com, a custom
+    /// domain, or an http:// URL (a local tenant, for tests).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The database connection's name (created if missing).
+    #[arg(long, value_name = "NAME")]
+    pub connection: String,
+    /// The edge's URL, as Auth0 reaches it (the Worker's, or djedge serve's).
+    #[arg(long, value_name = "URL")]
+    pub edge_url: String,
+    /// The API identifier for the edge's tokens [default: the edge URL,
+    /// with a trailing slash].
+    #[arg(long, value_name = "ID")]
+    pub audience: Option<String>,
+    /// Show what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct Auth0FinishArgs {
+    /// The tenant, as for setup.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The database connection's name.
+    #[arg(long, value_name = "NAME")]
+    pub connection: String,
+    /// Show what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]

@@ -85,14 +85,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
 }
 
 pub(crate) fn submit(args: &Auth0ImportArgs) -> Result<(), crate::Failure> {
-    let env = |name: &str| {
-        std::env::var(name).map_err(|_| format!("set {name} (a machine-to-machine application's credentials)"))
-    };
-    let credentials = djedge_auth0_api::Credentials {
-        domain: args.domain.clone(),
-        client_id: env("AUTH0_CLIENT_ID")?,
-        client_secret: env("AUTH0_CLIENT_SECRET")?,
-    };
+    let credentials = crate::auth0::credentials(&args.domain)?;
     let options = djedge_auth0_api::SubmitOptions {
         dir: args.files.clone(),
         connection_id: args.connection_id.clone(),

@@ -3,6 +3,7 @@
 //! sentence, with a non-zero exit.
 
 mod args;
+mod auth0;
 mod export;
 mod import;
 mod serve;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         args::Command::Progress(progress) => import::progress(&progress),
         args::Command::Auth0Import(submit) => import::submit(&submit),
         args::Command::Migrations(migrations) => import::download_migrations(&migrations),
+        args::Command::Auth0 { command } => auth0::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,452 @@
+//! `djedge auth0 setup` and `djedge auth0 finish`: the tenant configured for
+//! the lazy migration through the Management API, idempotently.
+//!
+//! Setup finds or creates, by name or identifier:
+//! 1. the API (resource server) the edge accepts tokens for;
+//! 2. a machine-to-machine app, and its client grant for that API (the
+//!    scripts and the Action take its tokens);
+//! 3. the custom database connection, with import mode, the login and
+//!    get_user scripts and their configuration. A PATCH carrying `options`
+//!    replaces them all, so the options are read, merged and written whole;
+//!    `configuration` comes back from a GET encrypted, so it is always
+//!    written from the values setup knows, never from what it read;
+//! 4. the post-login Action, deployed and bound, every other binding of the
+//!    trigger kept in its order.
+//!
+//! A second run creates nothing; `dry_run` reads and writes nothing.
+
+use serde_json::{Map, Value, json};
+
+use crate::management::{Answer, Management, refused, text_field};
+use crate::{ApiError, Credentials};
+
+/// The trigger the Action runs on, and its version.
+const TRIGGER: &str = "post-login";
+const TRIGGER_VERSION: &str = "v3";
+/// Auth0's Node runtime for Actions.
+const ACTION_RUNTIME: &str = "node22";
+/// How long to wait for Auth0 to build an Action before deploying it.
+const BUILD_POLLS: u32 = 60;
+
+/// The scripts setup deploys (the binary carries the repository's `js/`).
+#[derive(Clone, Copy, Debug)]
+pub struct Scripts<'a> {
+    /// `js/login.js`.
+    pub login: &'a str,
+    /// `js/get_user.js`.
+    pub get_user: &'a str,
+    /// `js/post_login_action.js`.
+    pub action: &'a str,
+}
+
+/// What to set up.
+#[derive(Clone, Debug)]
+pub struct SetupOptions {
+    /// The database connection's name.
+    pub connection: String,
+    /// The edge's URL, as the scripts reach it.
+    pub edge_url: String,
+    /// The API identifier tokens for the edge are issued for.
+    pub audience: String,
+    /// Report what would change, and change nothing.
+    pub dry_run: bool,
+}
+
+/// The settings the edge needs to take the app's tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeSettings {
+    /// `DJEDGE_AUTH0_DOMAIN`.
+    pub domain: String,
+    /// `DJEDGE_AUTH0_AUDIENCE`.
+    pub audience: String,
+    /// `DJEDGE_AUTH0_CLIENT_IDS`.
+    pub client_ids: String,
+}
+
+impl EdgeSettings {
+    /// As `NAME=value` lines.
+    pub fn lines(&self) -> String {
+        format!(
+            "DJEDGE_AUTH0_DOMAIN={}\nDJEDGE_AUTH0_AUDIENCE={}\nDJEDGE_AUTH0_CLIENT_IDS={}\n",
+            self.domain, self.audience, self.client_ids
+        )
+    }
+}
+
+/// The names setup gives what it creates, from the connection's name.
+fn app_name(connection: &str) -> String {
+    format!("djedge ({connection})")
+}
+
+fn action_name(connection: &str) -> String {
+    format!("djedge-{connection}")
+}
+
+/// Scopes the Management API app needs (documented in the README).
+pub const SETUP_SCOPES: &[&str] = &[
+    "read:connections",
+    "create:connections",
+    "update:connections",
+    "read:connections_options",
+    "update:connections_options",
+    "read:resource_servers",
+    "create:resource_servers",
+    "read:clients",
+    "create:clients",
+    "read:client_keys",
+    "read:client_grants",
+    "create:client_grants",
+    "read:actions",
+    "create:actions",
+    "update:actions",
+];
+
+/// Configures the tenant. `log` hears one line per change (or, dry, per
+/// change that would be made).
+///
+/// # Errors
+/// When the Management API refuses a call or cannot be reached; what was
+/// done before stays done, and a rerun takes up from there.
+pub fn setup(
+    credentials: &Credentials,
+    options: &SetupOptions,
+    scripts: Scripts<'_>,
+    log: &mut dyn FnMut(&str),
+) -> Result<EdgeSettings, ApiError> {
+    let mut api = Management::new(credentials);
+    let mut say = |line: String| log(&if options.dry_run { format!("would {line}") } else { line });
+    let audience = options.audience.as_str();
+
+    // 1. The edge's API.
+    let path = format!("/api/v2/resource-servers/{}", encode(audience));
+    let found = api.get(&path)?;
+    match found.status {
+        200 => {}
+        404 => {
+            say(format!("create the API {audience}"));
+            if !options.dry_run {
+                let body = json!({
+                    "name": format!("djedge edge ({})", options.connection),
+                    "identifier": audience,
+                    "signing_alg": "RS256",
+                    "token_lifetime": 86400,
+                    "allow_offline_access": false,
+                });
+                expect(&api.post("/api/v2/resource-servers", &body)?, &[201, 200], "to create the API")?;
+            }
+        }
+        _ => return Err(refused(format!("to read the API {audience}"), &found)),
+    }
+
+    // 2. The machine-to-machine app and its grant.
+    let name = app_name(&options.connection);
+    let (client_id, client_secret) = match find_client(&mut api, &name)? {
+        Some(id) => {
+            let keys = api.get(&format!("/api/v2/clients/{id}?fields=client_secret&include_fields=true"))?;
+            let secret = text_field(expect(&keys, &[200], "to read the app's secret")?, "client_secret")
+                .ok_or_else(|| refused("to read the app's secret", &keys))?;
+            (id, secret.to_string())
+        }
+        None => {
+            say(format!("create the machine-to-machine app \"{name}\""));
+            if options.dry_run {
+                ("(new app)".to_string(), String::new())
+            } else {
+                let body = json!({
+                    "name": name,
+                    "description": "Calls the djedge edge from the custom database scripts and the post-login Action.",
+                    "app_type": "non_interactive",
+                    "grant_types": ["client_credentials"],
+                    "token_endpoint_auth_method": "client_secret_post",
+                });
+                let created = api.post("/api/v2/clients", &body)?;
+                let created = expect(&created, &[201, 200], "to create the app")?;
+                match (text_field(created, "client_id"), text_field(created, "client_secret")) {
+                    (Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
+                    _ => {
+                        return Err(ApiError::Refused {
+                            what: "to create the app".into(),
+                            status: 201,
+                            body: "no client_id".into(),
+                        });
+                    }
+                }
+            }
+        }
+    };
+    let new_app = client_secret.is_empty();
+    let granted = !new_app && {
+        let path = format!("/api/v2/client-grants?audience={}&client_id={}", encode(audience), encode(&client_id));
+        let grants = api.get(&path)?;
+        expect(&grants, &[200], "to list the client grants")?.as_array().is_some_and(|g| !g.is_empty())
+    };
+    if !granted {
+        say(format!("grant the app tokens for {audience}"));
+        if !options.dry_run {
+            let body = json!({ "client_id": client_id, "audience": audience, "scope": [] });
+            expect(&api.post("/api/v2/client-grants", &body)?, &[201, 200], "to create the client grant")?;
+        }
+    }
+
+    // 3. The connection.
+    let domain = edge_domain(api.base());
+    let configuration = json!({
+        "DJEDGE_URL": options.edge_url,
+        "DJEDGE_AUTH0_DOMAIN": domain,
+        "DJEDGE_AUDIENCE": audience,
+        "DJEDGE_CLIENT_ID": client_id,
+        "DJEDGE_CLIENT_SECRET": client_secret,
+    });
+    let ours = json!({
+        "enabledDatabaseCustomization": true,
+        "import_mode": true,
+        "customScripts": { "login": scripts.login, "get_user": scripts.get_user },
+        "configuration": configuration,
+    });
+    write_connection(&mut api, &options.connection, &ours, options.dry_run, &mut say)?;
+
+    // 4. The Action, deployed and bound.
+    let mut secrets: Vec<Value> = configuration
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    secrets.push(json!({ "name": "DJEDGE_CONNECTION", "value": options.connection }));
+    let action = json!({
+        "name": action_name(&options.connection),
+        "supported_triggers": [{ "id": TRIGGER, "version": TRIGGER_VERSION }],
+        "code": scripts.action,
+        "runtime": ACTION_RUNTIME,
+        "dependencies": [],
+        "secrets": secrets,
+    });
+    write_action(&mut api, &action, options.dry_run, &mut say)?;
+
+    Ok(EdgeSettings { domain, audience: audience.to_string(), client_ids: client_id })
+}
+
+/// Ends the migration as Auth0 advises: the login and get_user scripts
+/// answer "no such user" without calling anything (everyone is in Auth0 or
+/// will reset their password), import mode stays on, and every other option
+/// stays as it was. The scripts' configuration goes: the new scripts need
+/// none, and what a GET returns of it is ciphertext.
+///
+/// # Errors
+/// When the connection does not exist, or the Management API refuses.
+pub fn finish(
+    credentials: &Credentials,
+    connection: &str,
+    dry_run: bool,
+    log: &mut dyn FnMut(&str),
+) -> Result<(), ApiError> {
+    let mut api = Management::new(credentials);
+    let (id, mut options) = find_connection(&mut api, connection)?.ok_or_else(|| ApiError::Refused {
+        what: format!("to find the connection {connection}"),
+        status: 404,
+        body: "no database connection of that name".into(),
+    })?;
+    options.remove("configuration");
+    options.insert("enabledDatabaseCustomization".into(), Value::Bool(true));
+    options.insert("import_mode".into(), Value::Bool(true));
+    let mut custom = options.get("customScripts").and_then(Value::as_object).cloned().unwrap_or_default();
+    custom.insert("login".into(), Value::String(FINISHED_LOGIN.into()));
+    custom.insert("get_user".into(), Value::String(FINISHED_GET_USER.into()));
+    options.insert("customScripts".into(), Value::Object(custom));
+    log(&format!(
+        "{}set the connection {connection}'s scripts to answer \"no such user\"",
+        if dry_run { "would " } else { "" }
+    ));
+    if !dry_run {
+        let answer = api.patch(&format!("/api/v2/connections/{id}"), &json!({ "options": options }))?;
+        expect(&answer, &[200], "to update the connection")?;
+    }
+    Ok(())
+}
+
+/// The login script once the migration is over.
+pub const FINISHED_LOGIN: &str = "function login(userNameOrEmail, password, callback) {\n  // djedge: the migration is over; every user is in Auth0.\n  return callback(null);\n}\n";
+/// The get_user script once the migration is over.
+pub const FINISHED_GET_USER: &str = "function getUser(email, callback) {\n  // djedge: the migration is over; every user is in Auth0.\n  return callback(null);\n}\n";
+
+fn write_connection(
+    api: &mut Management,
+    name: &str,
+    ours: &Value,
+    dry_run: bool,
+    say: &mut dyn FnMut(String),
+) -> Result<(), ApiError> {
+    let Some((id, mut options)) = find_connection(api, name)? else {
+        say(format!("create the database connection {name}, in import mode, with the djedge scripts"));
+        if !dry_run {
+            let body = json!({ "name": name, "strategy": "auth0", "options": ours });
+            expect(&api.post("/api/v2/connections", &body)?, &[201, 200], "to create the connection")?;
+        }
+        return Ok(());
+    };
+    // Keys of `configuration` other than ours cannot be kept: their values
+    // come back encrypted.
+    let dropped: Vec<String> = options
+        .get("configuration")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|c| c.keys())
+        .filter(|key| ours["configuration"].get(key.as_str()).is_none())
+        .cloned()
+        .collect();
+    if !dropped.is_empty() {
+        say(format!(
+            "drop the connection's other configuration settings ({}): Auth0 returns them encrypted",
+            dropped.join(", ")
+        ));
+    }
+    let mut custom = options.get("customScripts").and_then(Value::as_object).cloned().unwrap_or_default();
+    if let Some(scripts) = ours["customScripts"].as_object() {
+        custom.extend(scripts.clone());
+    }
+    let mut changed: Vec<&str> = Vec::new();
+    for (key, value) in [
+        ("enabledDatabaseCustomization", ours["enabledDatabaseCustomization"].clone()),
+        ("import_mode", ours["import_mode"].clone()),
+        ("customScripts", Value::Object(custom)),
+    ] {
+        if options.get(key) != Some(&value) {
+            changed.push(key);
+        }
+        options.insert(key.into(), value);
+    }
+    options.insert("configuration".into(), ours["configuration"].clone());
+    changed.push("configuration");
+    say(format!("update the connection {name}: {} (every other option kept)", changed.join(", ")));
+    if !dry_run {
+        let answer = api.patch(&format!("/api/v2/connections/{id}"), &json!({ "options": options }))?;
+        expect(&answer, &[200], "to update the connection")?;
+    }
+    Ok(())
+}
+
+fn write_action(
+    api: &mut Management,
+    action: &Value,
+    dry_run: bool,
+    say: &mut dyn FnMut(String),
+) -> Result<(), ApiError> {
+    let name = action["name"].as_str().unwrap_or_default().to_string();
+    let listed = api.get(&format!("/api/v2/actions/actions?actionName={}&triggerId={TRIGGER}", encode(&name)))?;
+    let existing = expect(&listed, &[200], "to list the Actions")?["actions"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["name"] == action["name"]))
+        .and_then(|a| text_field(a, "id"))
+        .map(str::to_string);
+    let id = match existing {
+        Some(id) => {
+            // Secrets come back without their values: always written.
+            say(format!("update and deploy the post-login Action {name}"));
+            if !dry_run {
+                expect(&api.patch(&format!("/api/v2/actions/actions/{id}"), action)?, &[200], "to update the Action")?;
+            }
+            id
+        }
+        None => {
+            say(format!("create and deploy the post-login Action {name}"));
+            if dry_run {
+                return Ok(());
+            }
+            let created = api.post("/api/v2/actions/actions", action)?;
+            let created = expect(&created, &[201, 200], "to create the Action")?;
+            text_field(created, "id")
+                .ok_or_else(|| ApiError::Refused {
+                    what: "to create the Action".into(),
+                    status: 201,
+                    body: "no id".into(),
+                })?
+                .to_string()
+        }
+    };
+    if !dry_run {
+        wait_until_built(api, &id)?;
+        expect(
+            &api.post(&format!("/api/v2/actions/actions/{id}/deploy"), &json!({}))?,
+            &[200, 201],
+            "to deploy the Action",
+        )?;
+    }
+
+    let path = format!("/api/v2/actions/triggers/{TRIGGER}/bindings");
+    let bound = api.get(&path)?;
+    let bindings =
+        expect(&bound, &[200], "to list the trigger's bindings")?["bindings"].as_array().cloned().unwrap_or_default();
+    if bindings.iter().any(|b| b.pointer("/action/id").and_then(Value::as_str) == Some(id.as_str())) {
+        return Ok(());
+    }
+    say(format!("bind {name} to the {TRIGGER} trigger, after its {} other Actions", bindings.len()));
+    if dry_run {
+        return Ok(());
+    }
+    // The PATCH replaces the trigger's bindings: every one is sent back.
+    let mut refs: Vec<Value> = bindings
+        .iter()
+        .map(|b| json!({ "ref": { "type": "action_id", "value": b.pointer("/action/id") }, "display_name": b.get("display_name") }))
+        .collect();
+    refs.push(json!({ "ref": { "type": "action_id", "value": id }, "display_name": name }));
+    expect(&api.patch(&path, &json!({ "bindings": refs }))?, &[200], "to bind the Action")?;
+    Ok(())
+}
+
+fn wait_until_built(api: &mut Management, id: &str) -> Result<(), ApiError> {
+    for _ in 0..BUILD_POLLS {
+        let answer = api.get(&format!("/api/v2/actions/actions/{id}"))?;
+        match text_field(expect(&answer, &[200], "to read the Action")?, "status") {
+            Some("built") => return Ok(()),
+            Some("failed") => return Err(refused("to build the Action", &answer)),
+            _ => std::thread::sleep(std::time::Duration::from_secs(1)),
+        }
+    }
+    Err(ApiError::Refused { what: "to build the Action in time".into(), status: 0, body: String::new() })
+}
+
+/// A connection's id and options.
+type Connection = (String, Map<String, Value>);
+
+/// The connection's id and options, if one of that name exists.
+fn find_connection(api: &mut Management, name: &str) -> Result<Option<Connection>, ApiError> {
+    let answer = api.get(&format!("/api/v2/connections?strategy=auth0&name={}", encode(name)))?;
+    let list = expect(&answer, &[200], "to list the connections")?;
+    let found = list.as_array().and_then(|all| all.iter().find(|c| c["name"].as_str() == Some(name)));
+    Ok(found.and_then(|c| {
+        let id = text_field(c, "id")?.to_string();
+        Some((id, c["options"].as_object().cloned().unwrap_or_default()))
+    }))
+}
+
+/// The id of the app named `name`, looking through every page.
+fn find_client(api: &mut Management, name: &str) -> Result<Option<String>, ApiError> {
+    for page in 0.. {
+        let answer =
+            api.get(&format!("/api/v2/clients?fields=client_id,name&include_fields=true&per_page=100&page={page}"))?;
+        let list = expect(&answer, &[200], "to list the apps")?.as_array().cloned().unwrap_or_default();
+        if let Some(found) = list.iter().find(|c| c["name"].as_str() == Some(name)) {
+            return Ok(text_field(found, "client_id").map(str::to_string));
+        }
+        if list.len() < 100 {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// The body of an answer with one of the expected statuses.
+fn expect<'a>(answer: &'a Answer, statuses: &[u16], what: &str) -> Result<&'a Value, ApiError> {
+    if statuses.contains(&answer.status) { Ok(&answer.body) } else { Err(refused(what, answer)) }
+}
+
+/// What the edge's `DJEDGE_AUTH0_DOMAIN` says of the tenant: the host for
+/// `https://`, the URL for a local `http://` one.
+fn edge_domain(base: &str) -> String {
+    base.strip_prefix("https://").unwrap_or(base).to_string()
+}
+
+/// Percent-encodes a query or path part.
+fn encode(part: &str) -> String {
+    percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

@@ -1,0 +1,65 @@
+//! `djedge auth0 setup` and `djedge auth0 finish`.
+
+use djedge_auth0_api::Credentials;
+use djedge_auth0_api::setup::{Scripts, SetupOptions};
+
+use crate::args::{Auth0Command, Auth0FinishArgs, Auth0SetupArgs};
+
+/// The repository's scripts, carried by the binary so that setup deploys
+/// exactly what was tested with it.
+const SCRIPTS: Scripts<'static> = Scripts {
+    login: include_str!("../../../js/login.js"),
+    get_user: include_str!("../../../js/get_user.js"),
+    action: include_str!("../../../js/post_login_action.js"),
+};
+
+pub(crate) fn run(command: &Auth0Command) -> Result<(), crate::Failure> {
+    match command {
+        Auth0Command::Setup(args) => setup(args),
+        Auth0Command::Finish(args) => finish(args),
+    }
+}
+
+/// The Management API app's credentials, from the environment.
+pub(crate) fn credentials(domain: &str) -> Result<Credentials, crate::Failure> {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("set {name} (a Management API machine-to-machine app's credentials)"))
+    };
+    Ok(Credentials {
+        domain: domain.to_string(),
+        client_id: env("AUTH0_CLIENT_ID")?,
+        client_secret: env("AUTH0_CLIENT_SECRET")?,
+    })
+}
+
+fn setup(args: &Auth0SetupArgs) -> Result<(), crate::Failure> {
+    let edge_url = args.edge_url.trim_end_matches('/').to_string();
+    let options = SetupOptions {
+        connection: args.connection.clone(),
+        audience: args.audience.clone().unwrap_or_else(|| format!("{edge_url}/")),
+        edge_url,
+        dry_run: args.dry_run,
+    };
+    let settings = djedge_auth0_api::setup::setup(&credentials(&args.domain)?, &options, SCRIPTS, &mut |line| {
+        eprintln!("{line}");
+    })?;
+    if args.dry_run {
+        eprintln!("dry run: nothing was changed");
+    } else {
+        eprintln!(
+            "done. Give the edge these settings (Worker: `npx wrangler secret put NAME` or [vars]; djedge serve: the environment):"
+        );
+    }
+    print!("{}", settings.lines());
+    Ok(())
+}
+
+fn finish(args: &Auth0FinishArgs) -> Result<(), crate::Failure> {
+    djedge_auth0_api::setup::finish(&credentials(&args.domain)?, &args.connection, args.dry_run, &mut |line| {
+        eprintln!("{line}");
+    })?;
+    Ok(())
+}
