@@ -1,8 +1,11 @@
-// The demo's last step: logins through js/login.js, run as Auth0 runs it,
-// against the Worker in local workerd (started by scripts/edge-up.sh).
-import { auth0Script, targets, token } from '../tests/edge/support.mjs';
+// The demo's last step: logins through the login script as `djedge auth0
+// setup` left it in the local Auth0 tenant, run as Auth0 runs it, with a
+// machine token from that tenant, against the Worker in local workerd (all
+// started by scripts/edge-up.sh).
+import { auth0Script, setUpConnection, targets } from '../tests/edge/support.mjs';
 
-const login = auth0Script('login.js', 'login', { DJEDGE_URL: targets.worker, DJEDGE_TOKEN: token });
+const { options } = await setUpConnection();
+const login = auth0Script('login.js', 'login', options.configuration, options.customScripts.login);
 const tries = [
   ['alice', 'wonderland'],
   ['ALICE@example.com', 'wonderland'],
@@ -13,7 +16,7 @@ const tries = [
   ['inactive_ian', 'pw-inactive'],
   ['shared@example.com', 'pw-shared-1'],
 ];
-console.log(`js/login.js against the Worker at ${targets.worker}:`);
+console.log(`The login script setup deployed, against the Worker at ${targets.worker} (machine tokens from ${options.configuration.DJEDGE_AUTH0_DOMAIN}):`);
 for (const [user, password] of tries) {
   const started = performance.now();
   const { error, profile } = await login(user, password);
