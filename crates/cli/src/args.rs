@@ -199,7 +199,8 @@ pub(crate) struct ServeArgs {
 #[derive(Args, Debug)]
 pub(crate) struct ExportArgs {
     /// sqlite:///abs/path/db.sqlite3, sqlite://rel/path, postgres://user:pass@host:port/db or mysql://...
-    #[arg(long, value_name = "URL")]
+    /// (from DJEDGE_DATABASE when not given: keeps a password off the command line).
+    #[arg(long, value_name = "URL", env = "DJEDGE_DATABASE", hide_env_values = true)]
     pub database: String,
     /// A new or empty directory for the snapshot.
     #[arg(long, value_name = "DIR")]
@@ -237,6 +238,12 @@ pub(crate) struct ExportArgs {
     /// The date_joined column (or the model's creation time).
     #[arg(long, default_value = "date_joined", value_name = "COLUMN")]
     pub date_joined_column: String,
+    /// The password column.
+    #[arg(long, default_value = "password", value_name = "COLUMN")]
+    pub password_column: String,
+    /// The last_login column; "" when the model has none.
+    #[arg(long, default_value = "last_login", value_name = "COLUMN")]
+    pub last_login_column: String,
     /// The user-group link table; "" when the model has no groups.
     #[arg(long, default_value = "auth_user_groups")]
     pub groups_table: String,
@@ -264,6 +271,8 @@ impl ExportArgs {
                 is_staff_column: optional(&self.is_staff_column),
                 is_superuser_column: optional(&self.is_superuser_column),
                 date_joined_column: self.date_joined_column.clone(),
+                password_column: self.password_column.clone(),
+                last_login_column: optional(&self.last_login_column),
                 groups_table: optional(&self.groups_table),
                 groups_user_column: self.groups_user_column.clone(),
             },

@@ -45,6 +45,10 @@ pub struct UserTable {
     pub is_superuser_column: Option<String>,
     /// `date_joined`.
     pub date_joined_column: String,
+    /// `password`.
+    pub password_column: String,
+    /// `last_login` (`None`: never logged in, as far as the export can say).
+    pub last_login_column: Option<String>,
     /// The user-group link table (`auth_user_groups`).
     pub groups_table: Option<String>,
     /// Its column naming the user (`user_id`).
@@ -64,6 +68,8 @@ impl Default for UserTable {
             is_staff_column: Some("is_staff".into()),
             is_superuser_column: Some("is_superuser".into()),
             date_joined_column: "date_joined".into(),
+            password_column: "password".into(),
+            last_login_column: Some("last_login".into()),
             groups_table: Some("auth_user_groups".into()),
             groups_user_column: "user_id".into(),
         }
@@ -78,6 +84,7 @@ impl UserTable {
             &self.username_column,
             &self.email_column,
             &self.date_joined_column,
+            &self.password_column,
             &self.groups_user_column,
         ]
         .into_iter()
@@ -88,6 +95,7 @@ impl UserTable {
                 &self.is_active_column,
                 &self.is_staff_column,
                 &self.is_superuser_column,
+                &self.last_login_column,
                 &self.groups_table,
             ]
             .into_iter()
@@ -279,12 +287,12 @@ impl Source {
             email = self.bytes(&q(&t.email_column)),
             first = text(&t.first_name_column),
             last = text(&t.last_name_column),
-            password = self.bytes("password"),
+            password = self.bytes(&q(&t.password_column)),
             active = flag(&t.is_active_column, 1),
             staff = flag(&t.is_staff_column, 0),
             superuser = flag(&t.is_superuser_column, 0),
             joined = self.timestamp(&q(&t.date_joined_column)),
-            login = self.timestamp("last_login"),
+            login = t.last_login_column.as_deref().map_or_else(|| "NULL".to_string(), |c| self.timestamp(&q(c))),
             table = q(&t.table),
         );
         for_each_row!(self, sql, |row| each(&raw_user(row))?);

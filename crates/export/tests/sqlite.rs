@@ -173,7 +173,7 @@ async fn a_custom_user_model_without_names_flags_or_groups() {
     execute(
         &db,
         &["CREATE TABLE accounts_member AS
-        SELECT id, password, last_login, username AS handle, email, date_joined AS created FROM auth_user"],
+        SELECT id, password AS secret, last_login AS seen_at, username AS handle, email, date_joined AS created FROM auth_user"],
     );
     let mut opts = options(&db, &dir.path().join("snap"), None);
     opts.table = UserTable {
@@ -185,12 +185,25 @@ async fn a_custom_user_model_without_names_flags_or_groups() {
         is_staff_column: None,
         is_superuser_column: None,
         date_joined_column: "created".into(),
+        password_column: "secret".into(),
+        last_login_column: Some("seen_at".into()),
         groups_table: None,
         ..UserTable::default()
     };
     let exported = run(&opts).await;
     assert_eq!((exported.report.users, exported.report.active), (25, 25));
+    run(&options(&db, &dir.path().join("auth_user"), None)).await;
+    let (auth_user, _) = read_snapshot(&dir.path().join("auth_user"));
     let (kv, _) = read_snapshot(&dir.path().join("snap"));
+    // The renamed password and last_login columns are read as Django's.
+    for login in ["alice", "root_rita", "user_argon2", "never_logged_in"] {
+        let (Some(StoredValue::User(renamed)), Some(StoredValue::User(django))) =
+            (lookup(&kv, login), lookup(&auth_user, login))
+        else {
+            panic!("{login}")
+        };
+        assert_eq!((&renamed.password, &renamed.last_login), (&django.password, &django.last_login), "{login}");
+    }
     let Some(StoredValue::User(rita)) = lookup(&kv, "root_rita") else { panic!("rita") };
     assert_eq!((rita.first_name.as_str(), rita.is_staff, rita.is_superuser), ("", false, false));
     assert!(rita.groups.is_empty() && rita.is_active);
