@@ -4,7 +4,8 @@
 # MariaDB), the Django vectors in Wasm under node, and the edge: the real
 # Worker in local workerd and `djedge serve`, answering from the demo
 # Django database, through the HTTP API, through Auth0's scripts and under
-# load. Cargo.lock is used as committed (--locked).
+# load; then the Django app, installed from its wheel. Cargo.lock is used as
+# committed (--locked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Incremental caches only help a rebuild; here they would double target/.
@@ -45,4 +46,7 @@ scripts/edge-up.sh
 # shellcheck disable=SC1091
 source target/edge/env
 node --test tests/edge/
+# The Django app from its wheel, on Django 4.2 and 5.2, against the same
+# local Auth0 tenant.
+scripts/test_django.sh
 du -sh target | sed 's/^/test: target holds /' >&2

@@ -7,6 +7,11 @@
 //   azp, gty, scope, iat and exp; 401 access_denied for a wrong secret, 403
 //   access_denied without a client grant for the audience.
 // - GET /.well-known/jwks.json: the signing keys, by kid.
+// - OpenID Connect for a site's login: discovery, GET /authorize (here the
+//   person who signs in is named by the test, `_test_sub`), the
+//   authorization-code grant at /oauth/token (client_secret_basic or _post;
+//   codes single-use and bound to their redirect_uri) with an RS256 ID
+//   token carrying the nonce, and /v2/logout.
 // - The Management API (audience `<base>/api/v2/`, each call checked for
 //   its scope): connections (a PATCH carrying `options` replaces them all;
 //   a GET returns `options.configuration` values encrypted), resource
@@ -24,7 +29,7 @@
 // writes FILE (JSON: url, audience, the seeded machine-to-machine apps) once
 // it listens. Importable too: startTenant({ port, seed }).
 import http from 'node:http';
-import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -43,6 +48,12 @@ export function signJwt(key, claims, header = {}) {
   const body = json(claims);
   const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key.privateKey);
   return `${head}.${body}.${b64url(signature)}`;
+}
+
+function signHs256(secret, claims) {
+  const head = json({ alg: 'HS256', typ: 'JWT' });
+  const body = json(claims);
+  return `${head}.${body}.${createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url')}`;
 }
 
 async function readBody(request) {
@@ -101,6 +112,8 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     return { id: b64url(randomBytes(8)), trigger_id: 'post-login', display_name: name, action: { id: action.id, name } };
   });
   const managementTokens = new Map(); // token → scopes
+  const codes = new Map(); // code → { client_id, redirect_uri, nonce, sub, claims }
+  let nextIdToken = null; // the tests' overrides for the next ID token
 
 
   const error = (response, status, message, errorCode) =>
@@ -265,9 +278,68 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
         stats.jwksFetches += 1;
         return send(response, 200, { keys: keys.map((k) => k.jwk) });
       }
+      if (request.method === 'GET' && url.pathname === '/.well-known/openid-configuration') {
+        return send(response, 200, {
+          issuer: `${base}/`, authorization_endpoint: `${base}/authorize`, token_endpoint: `${base}/oauth/token`,
+          jwks_uri: `${base}/.well-known/jwks.json`, userinfo_endpoint: `${base}/userinfo`,
+          end_session_endpoint: `${base}/oidc/logout`, response_types_supported: ['code'],
+          subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256', 'HS256'],
+          token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+          scopes_supported: ['openid', 'profile', 'email'],
+        });
+      }
+      if (request.method === 'GET' && url.pathname === '/authorize') {
+        const q = url.searchParams;
+        const client = clients.get(q.get('client_id'));
+        if (!client || q.get('response_type') !== 'code' || !q.get('redirect_uri')) {
+          return send(response, 400, { error: 'invalid_request', error_description: 'Unknown client or bad request' });
+        }
+        const code = b64url(randomBytes(24));
+        codes.set(code, {
+          client_id: client.client_id, redirect_uri: q.get('redirect_uri'), nonce: q.get('nonce'),
+          claims: JSON.parse(q.get('_test_claims') || '{}'),
+        });
+        const back = new URL(q.get('redirect_uri'));
+        back.searchParams.set('code', code);
+        if (q.get('state') !== null) back.searchParams.set('state', q.get('state'));
+        response.writeHead(302, { location: back.toString() });
+        return response.end();
+      }
+      if (request.method === 'GET' && url.pathname === '/v2/logout') {
+        response.writeHead(302, { location: url.searchParams.get('returnTo') || base });
+        return response.end();
+      }
       if (request.method === 'POST' && url.pathname === '/oauth/token') {
         stats.tokenRequests += 1;
         const body = await readBody(request);
+        if (body.grant_type === 'authorization_code') {
+          const basic = (request.headers.authorization || '').match(/^Basic (.+)$/);
+          const [id, secret] = basic
+            ? Buffer.from(basic[1], 'base64').toString('utf8').split(':').map(decodeURIComponent)
+            : [body.client_id, body.client_secret];
+          const client = clients.get(id);
+          if (!client || client.client_secret !== secret) {
+            return send(response, 401, { error: 'access_denied', error_description: 'Unauthorized' });
+          }
+          const granted = codes.get(body.code);
+          codes.delete(body.code);
+          if (!granted || granted.client_id !== id || granted.redirect_uri !== body.redirect_uri) {
+            return send(response, 403, { error: 'invalid_grant', error_description: 'Invalid authorization code' });
+          }
+          const now = Math.floor(Date.now() / 1000);
+          const overrides = nextIdToken ?? {};
+          nextIdToken = null;
+          const claims = {
+            iss: `${base}/`, aud: id, iat: now, exp: now + 36000, nonce: granted.nonce, ...granted.claims, ...overrides.claims,
+          };
+          for (const [k, v] of Object.entries(claims)) if (v === null) delete claims[k];
+          // 'hs256': signed with the client's secret, which Auth0 offers and
+          // a site that wants the tenant's keys must refuse.
+          const idToken = overrides.key === 'hs256'
+            ? signHs256(client.client_secret, claims)
+            : signJwt(overrides.key === 'stranger' ? stranger : keys.at(-1), claims);
+          return send(response, 200, { access_token: b64url(randomBytes(32)), id_token: idToken, token_type: 'Bearer', expires_in: 86400, scope: 'openid profile email' });
+        }
         if (body.grant_type !== 'client_credentials') {
           return send(response, 403, { error: 'unauthorized_client', error_description: 'Grant type not allowed for the client.' });
         }
@@ -299,6 +371,10 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
           connections: [...connections.values()], resourceServers: [...resourceServers.values()],
           clients: [...clients.values()], grants, actions: [...actions.values()], bindings,
         });
+      }
+      if (request.method === 'POST' && url.pathname === '/_test/id-token') {
+        nextIdToken = await readBody(request);
+        return send(response, 200, {});
       }
       if (request.method === 'POST' && url.pathname === '/_test/rotate') {
         keys.push(newKey());
@@ -348,6 +424,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       apps: [
         { name: 'management', audience: '<management>', scopes: SETUP_SCOPES },
         { name: 'other', audience: 'https://other.api/' },
+        // The Django site's own application (regular web app, OIDC login).
+        { name: 'django', audience: 'https://other.api/' },
       ],
       // What a site already has, for setup to keep.
       connections: [EXISTING_CONNECTION],

@@ -1,0 +1,89 @@
+"""``Auth0Backend``: the Auth0 user an ID token names, as a Django user.
+
+- ``sub`` ``auth0|django_<pk>`` (the id djedge gives every migrated user,
+  lazily or in bulk) is the Django user of that primary key, integer or
+  UUID, if they still exist and are active;
+- any other ``sub`` (a sign-up, a social connection) is the Django user an
+  ``Auth0Link`` names; with ``DJEDGE_CREATE_USERS = True`` a new Django
+  user is made and linked the first time. An email alone never links an
+  existing account: an unverified email, or one from another connection,
+  would otherwise take it over;
+- staff and superuser rights are the Django database's, never a claim's.
+
+Once everyone logs in through Auth0, drop ``ModelBackend`` from
+``AUTHENTICATION_BACKENDS``: its password form is then a back door around
+Auth0's policies and MFA.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import BaseBackend
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from .models import Auth0Link
+
+MIGRATED_PREFIX = "auth0|django_"
+
+
+def migrated_pk(sub: str):
+    """The Django primary key in a migrated user's ``sub``, or None. Only the
+    form djedge writes (``str(pk)``) counts: ``django_012`` is not user 12."""
+    if not sub.startswith(MIGRATED_PREFIX):
+        return None
+    text = sub[len(MIGRATED_PREFIX):]
+    try:
+        pk = get_user_model()._meta.pk.to_python(text)
+    except (ValidationError, ValueError, TypeError):
+        return None
+    return pk if pk is not None and str(pk) == text else None
+
+
+class Auth0Backend(BaseBackend):
+    def authenticate(self, request, auth0_claims=None, **credentials):
+        if not auth0_claims:
+            return None
+        sub = str(auth0_claims.get("sub") or "")
+        if not sub:
+            return None
+        model = get_user_model()
+        pk = migrated_pk(sub)
+        if pk is not None:
+            user = model._default_manager.filter(pk=pk).first()
+        elif sub.startswith(MIGRATED_PREFIX):
+            user = None
+        else:
+            link = Auth0Link.objects.select_related("user").filter(sub=sub).first()
+            user = link.user if link else self.create_linked_user(sub, auth0_claims)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def create_linked_user(self, sub, claims):
+        """A new Django user for an Auth0 user djedge did not migrate, if the
+        site allows it (``DJEDGE_CREATE_USERS``): never staff, no usable
+        password, linked by ``sub`` alone."""
+        if not getattr(settings, "DJEDGE_CREATE_USERS", False):
+            return None
+        model = get_user_model()
+        fields = {model.USERNAME_FIELD: sub[:150]}
+        email_field = model.get_email_field_name()
+        if claims.get("email_verified") is True and email_field != model.USERNAME_FIELD:
+            fields[email_field] = str(claims.get("email") or "")
+        try:
+            with transaction.atomic():
+                user = model._default_manager.create_user(**fields)
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                Auth0Link.objects.create(sub=sub, user=user)
+        except IntegrityError:
+            # The same sub arrived twice at once, or the username is taken:
+            # a link made meanwhile wins, otherwise nobody gets in.
+            link = Auth0Link.objects.select_related("user").filter(sub=sub).first()
+            return link.user if link else None
+        return user
+
+    def user_can_authenticate(self, user):
+        return getattr(user, "is_active", True)
+
+    def get_user(self, user_id):
+        user = get_user_model()._default_manager.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

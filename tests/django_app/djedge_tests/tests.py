@@ -1,0 +1,206 @@
+"""The djedge Django app, from the installed wheel, with real Django, against
+the local Auth0 tenant (tests/auth0/tenant.mjs: discovery, keys, /authorize,
+the code exchange, with ID tokens made there)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import quote, urlsplit
+
+import requests
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import TestCase, TransactionTestCase, override_settings
+
+from djedge.binary import djedge_binary
+
+TENANT = settings.TENANT
+User = get_user_model()
+
+
+def make_user(email, password="pw", **fields):
+    if User.USERNAME_FIELD == "email":
+        return User.objects.create_user(email=email, password=password, **fields)
+    return User.objects.create_user(username=email.split("@")[0], email=email, password=password, **fields)
+
+
+class Auth0Login(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice@example.com")
+        self.sam = make_user("sam@example.com", is_staff=True)
+        self.ian = make_user("ian@example.com", is_active=False)
+
+    def sign_in(self, claims, next_url="/", overrides=None, tamper_state=False):
+        """The whole flow: djedge:login, the tenant's /authorize (where the
+        person named by `claims` signs in), djedge:callback."""
+        started = self.client.get(f"/auth0/login/?next={quote(next_url)}")
+        self.assertEqual(started.status_code, 302)
+        authorize = started["Location"]
+        self.assertTrue(authorize.startswith(f"{TENANT['url']}/authorize?"), authorize)
+        for part in ("state=", "nonce=", "response_type=code", "scope=openid"):
+            self.assertIn(part, authorize)
+        if overrides:
+            requests.post(f"{TENANT['url']}/_test/id-token", json=overrides, timeout=10).raise_for_status()
+        back = requests.get(f"{authorize}&_test_claims={quote(json.dumps(claims))}", allow_redirects=False, timeout=10)
+        self.assertEqual(back.status_code, 302)
+        callback = urlsplit(back.headers["location"])
+        query = callback.query.replace("state=", "state=x") if tamper_state else callback.query
+        return self.client.get(f"{callback.path}?{query}")
+
+    def migrated(self, user, **claims):
+        return {"sub": f"auth0|django_{user.pk}", "email": user.email, "email_verified": True, **claims}
+
+    def signed_in_as(self):
+        return self.client.session.get("_auth_user_id")
+
+    def test_a_migrated_user_lands_on_the_same_account(self):
+        answer = self.sign_in(self.migrated(self.alice), next_url="/somewhere")
+        self.assertEqual((answer.status_code, answer["Location"]), (302, "/somewhere"))
+        self.assertEqual(self.signed_in_as(), str(self.alice.pk))
+        self.assertEqual(User.objects.count(), 3, "nobody new")
+
+    def test_staff_reach_the_admin_through_auth0_and_others_do_not(self):
+        to_login = self.client.get("/admin/")
+        self.assertEqual(to_login.status_code, 302)
+        via_admin = self.client.get(to_login["Location"])
+        self.assertTrue(via_admin["Location"].startswith("/auth0/login/?next="), via_admin["Location"])
+        self.sign_in(self.migrated(self.sam), next_url="/admin/")
+        self.assertEqual(self.client.get("/admin/").status_code, 200)
+        self.client.logout()
+        self.sign_in(self.migrated(self.alice), next_url="/admin/")
+        refused = self.client.get(self.client.get("/admin/")["Location"])
+        self.assertEqual(refused.status_code, 403, "not staff: no admin, and no loop through Auth0")
+
+    def test_rights_come_from_django_never_from_a_claim(self):
+        self.sign_in(self.migrated(self.alice, is_staff=True, app_metadata={"django": {"is_staff": True}}))
+        self.assertEqual(self.signed_in_as(), str(self.alice.pk))
+        self.assertFalse(User.objects.get(pk=self.alice.pk).is_staff)
+
+    def test_inactive_deleted_and_unknown_users_get_nobody_in(self):
+        gone = make_user("gone@example.com")
+        gone_claims = self.migrated(gone)
+        gone.delete()
+        for claims in (
+            self.migrated(self.ian),
+            gone_claims,
+            {"sub": "auth0|django_0" + str(self.alice.pk)},
+            {"sub": "auth0|65f0c0ffee0000"},
+        ):
+            answer = self.sign_in(claims)
+            self.assertEqual(answer.status_code, 403, claims)
+            self.assertIsNone(self.signed_in_as())
+
+    def test_an_unverified_email_from_another_connection_takes_over_nobody(self):
+        claims = {"sub": "google-oauth2|1234", "email": self.alice.email, "email_verified": False}
+        self.assertEqual(self.sign_in(claims).status_code, 403)
+        with override_settings(DJEDGE_CREATE_USERS=True):
+            self.assertEqual(self.sign_in(claims).status_code, 302)
+        created = User.objects.get(pk=self.signed_in_as())
+        self.assertNotEqual(created.pk, self.alice.pk)
+        self.assertFalse(created.is_staff or created.has_usable_password())
+        self.client.logout()
+        with override_settings(DJEDGE_CREATE_USERS=True):
+            self.sign_in(claims)
+        self.assertEqual(self.signed_in_as(), str(created.pk), "the link, not a second account")
+
+    def test_bad_tokens_and_a_bad_state_get_nobody_in(self):
+        now = int(time.time())
+        cases = {
+            "state": ({}, True),
+            "nonce": ({"claims": {"nonce": "not-the-one"}}, False),
+            "aud": ({"claims": {"aud": "someone-else"}}, False),
+            "iss": ({"claims": {"iss": "https://evil.eu.auth0.com/"}}, False),
+            "expired": ({"claims": {"exp": now - 3600, "iat": now - 7200}}, False),
+            "a stranger's key": ({"key": "stranger"}, False),
+            "HS256 with the client secret": ({"key": "hs256"}, False),
+        }
+        for name, (overrides, tamper) in cases.items():
+            with self.subTest(name):
+                answer = self.sign_in(self.migrated(self.alice), overrides=overrides or None, tamper_state=tamper)
+                self.assertEqual(answer.status_code, 403, name)
+                self.assertIsNone(self.signed_in_as(), name)
+
+    def test_logout_ends_both_sessions(self):
+        self.sign_in(self.migrated(self.alice))
+        self.assertEqual(self.client.get("/auth0/logout/").status_code, 405, "POST only: a link cannot log anyone out")
+        answer = self.client.post("/auth0/logout/")
+        self.assertTrue(answer["Location"].startswith(f"{TENANT['url']}/v2/logout?client_id="))
+        self.assertIsNone(self.signed_in_as())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ExportFromSettings(TransactionTestCase):
+    """`manage.py djedge_export` reads the model's own tables and columns;
+    `djedge serve` over the snapshot agrees with Django's ModelBackend."""
+
+    def test_logins_through_the_snapshot_agree_with_model_backend(self):
+        editors = Group.objects.create(name="editors")
+        people = {
+            "alice@example.com": ("wonderland", {}),
+            "sam@example.com": ("pw-staff", {"is_staff": True}),
+            "ian@example.com": ("pw-inactive", {"is_active": False}),
+            "zoë@example.com": ("pässwörd", {}),
+        }
+        for email, (password, fields) in people.items():
+            make_user(email, password, **fields)
+        User.objects.get(email="sam@example.com").groups.add(editors)
+        with tempfile.TemporaryDirectory() as out:
+            call_command("djedge_export", out=f"{out}/snap")
+            token = "django-tests-token-0123456789"
+            port = free_port()
+            serve = subprocess.Popen(
+                [djedge_binary(), "serve", "--snapshot", f"{out}/snap", "--listen", f"127.0.0.1:{port}"],
+                env={**os.environ, "DJEDGE_API_TOKEN": token},
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                headers = {"authorization": f"Bearer {token}"}
+                for _ in range(100):
+                    try:
+                        requests.get(f"{base}/v1/health", headers=headers, timeout=2)
+                        break
+                    except requests.ConnectionError:
+                        time.sleep(0.1)
+                backend = ModelBackend()
+                for email, (password, _) in people.items():
+                    user = User.objects.get(email=email)
+                    login = user.get_username()
+                    for attempt in (password, password + "x", ""):
+                        answer = requests.post(f"{base}/v1/login", json={"username": login, "password": attempt},
+                                               headers=headers, timeout=30)
+                        django_says = backend.authenticate(None, username=login, password=attempt) is not None
+                        self.assertEqual(answer.status_code == 200, django_says, f"{login} {attempt!r}: {answer.text}")
+                        if answer.status_code == 200:
+                            profile = answer.json()
+                            self.assertEqual(profile["user_id"], f"django_{user.pk}")
+                            self.assertEqual(profile["app_metadata"]["django"]["is_staff"], user.is_staff)
+                            self.assertEqual(profile["app_metadata"]["django"]["groups"],
+                                             sorted(g.name for g in user.groups.all()))
+            finally:
+                serve.terminate()
+                serve.wait(10)
+
+    def test_a_failed_export_says_so_and_prints_no_password(self):
+        # A server that is not there, with a password of every awkward
+        # character (testsite/settings.py adds it for this run only).
+        with tempfile.TemporaryDirectory() as out:
+            failed = subprocess.run(
+                [sys.executable, "-m", "django", "djedge_export", "--out", f"{out}/snap", "--database", "broken"],
+                env={**os.environ, "DJEDGE_TEST_BROKEN_DATABASE": "1"}, capture_output=True, text=True, timeout=120,
+            )
+            self.assertNotEqual(failed.returncode, 0)
+            self.assertIn("djedge export failed", failed.stderr)
+            self.assertNotIn("s3cr", failed.stdout + failed.stderr)
+            self.assertFalse(os.path.exists(f"{out}/snap/manifest.json"))
