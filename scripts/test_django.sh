@@ -4,7 +4,8 @@
 # fresh virtualenv per Django version (4.2 LTS and 5.2), and runs the app's
 # tests (tests/django_app) from the installed package, with Django's own
 # user model and with one that renames every column and has a UUID key,
-# against the local Auth0 tenant scripts/edge-up.sh started (DJEDGE_TENANT).
+# on SQLite and on the private PostgreSQL (scripts/postgres.sh), against the
+# local Auth0 tenant scripts/edge-up.sh started (DJEDGE_TENANT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DJEDGE_TENANT:?run scripts/edge-up.sh and source target/edge/env first}"
@@ -15,13 +16,16 @@ for version in 4.2 5.2; do
   venv=$PWD/target/venv-djedge-$version
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "django==$version.*" "$wheel"
+  "$venv/bin/pip" install -q "django==$version.*" 'psycopg[binary]' "$wheel"
   # The wheel put the binary on the virtualenv's PATH.
   "$venv/bin/djedge" --version >/dev/null
-  for model in auth.User renamed.RenamedUser; do
+  for run in sqlite:auth.User sqlite:renamed.RenamedUser postgres:auth.User postgres:renamed.RenamedUser; do
+    database=${run%%:*} model=${run#*:}
     dir=$(mktemp -d)
-    echo "test_django: Django $version, AUTH_USER_MODEL=$model" >&2
+    [ "$database" = sqlite ] || scripts/postgres.sh djedge_django >/dev/null
+    echo "test_django: Django $version, $database, AUTH_USER_MODEL=$model" >&2
     (cd tests/django_app && PYTHONWARNINGS=ignore::DeprecationWarning DJEDGE_TEST_DIR="$dir" DJEDGE_TEST_USER_MODEL="$model" \
+      DJEDGE_TEST_DATABASE="$database" \
       DJANGO_SETTINGS_MODULE=testsite.settings PATH="$venv/bin:$PATH" "$venv/bin/python" -m django test djedge_tests -v 1)
     rm -rf "$dir"
   done

@@ -43,6 +43,12 @@ DATABASES = {"default": {
     "NAME": os.path.join(os.environ["DJEDGE_TEST_DIR"], "site.sqlite3"),
     "TEST": {"NAME": os.path.join(os.environ["DJEDGE_TEST_DIR"], "test-site.sqlite3")},
 }}
+if os.environ.get("DJEDGE_TEST_DATABASE") == "postgres":
+    # The private PostgreSQL scripts/postgres.sh starts (scripts/test.sh has).
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql", "NAME": "djedge_django", "USER": "djedge",
+        "PASSWORD": "djedge", "HOST": "127.0.0.1", "PORT": "54329", "TEST": {"NAME": "djedge_django_test"},
+    }
 AUTH_USER_MODEL = os.environ.get("DJEDGE_TEST_USER_MODEL", "auth.User")
 if AUTH_USER_MODEL == "renamed.RenamedUser":
     INSTALLED_APPS.append("renamed")
