@@ -8,7 +8,6 @@
 //! set is pinned inline or fetched from the tenant, cached, and fetched
 //! again on an unknown `kid` at most once a minute.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -35,6 +34,7 @@ pub const MIN_API_TOKEN_CHARS: usize = 16;
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
 const LEEWAY_SECONDS: u64 = 60;
+const LEEWAY_MS: i64 = 60_000;
 /// At most one key-set fetch per this many milliseconds, whatever the
 /// tokens ask for.
 const MIN_FETCH_INTERVAL_MS: i64 = 60_000;
@@ -314,13 +314,11 @@ impl Access {
         let claims = jsonwebtoken::decode::<MachineClaims>(token, &key, &validation)
             .map_err(|e| TokenRefusal::from_jwt(&e))?
             .claims;
-        let leeway_ms = i64::try_from(LEEWAY_SECONDS * 1000).unwrap_or(i64::MAX);
-        if claims.iat.is_some_and(|iat| iat * 1000.0 > (now_unix_ms.saturating_add(leeway_ms)) as f64) {
+        if claims.iat.is_some_and(|iat| iat * 1000.0 > now_unix_ms.saturating_add(LEEWAY_MS) as f64) {
             return Err(TokenRefusal::NotYetValid);
         }
         let client = claims.azp.or(claims.client_id).ok_or(TokenRefusal::NotAllowedClient)?;
-        let allowed: HashSet<&str> = auth0.client_ids.iter().map(String::as_str).collect();
-        if !allowed.contains(client.as_str()) || claims.sub.as_deref() != Some(format!("{client}@clients").as_str()) {
+        if !auth0.client_ids.contains(&client) || claims.sub.as_deref() != Some(format!("{client}@clients").as_str()) {
             return Err(TokenRefusal::NotAllowedClient);
         }
         Ok(())
