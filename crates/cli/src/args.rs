@@ -198,16 +198,34 @@ pub(crate) struct ServeArgs {
 
 #[derive(Args, Debug)]
 pub(crate) struct ExportArgs {
-    /// sqlite:///abs/path/db.sqlite3, sqlite://rel/path, postgres://user:pass@host:port/db or mysql://...
-    /// (from DJEDGE_DATABASE when not given: keeps a password off the command line).
-    #[arg(long, value_name = "URL", env = "DJEDGE_DATABASE", hide_env_values = true)]
-    pub database: String,
-    /// A new or empty directory for the snapshot.
+    /// A new or empty directory for the snapshot (written beside it, and
+    /// moved there only when whole).
     #[arg(long, value_name = "DIR")]
     pub out: std::path::PathBuf,
     /// The previous snapshot: write only the puts and deletes since it.
     #[arg(long, value_name = "DIR")]
     pub previous: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl ExportArgs {
+    pub(crate) fn to_options(&self) -> djedge_export::ExportOptions {
+        self.source.to_options(self.out.clone(), self.previous.clone())
+    }
+}
+
+/// Where the users are, and what a delta may do: shared by export and sync.
+#[derive(Args, Debug)]
+pub(crate) struct SourceArgs {
+    /// sqlite:///abs/path/db.sqlite3, sqlite://rel/path, postgres://user:pass@host:port/db or mysql://...
+    /// (from DJEDGE_DATABASE when not given: keeps a password off the command line).
+    #[arg(long, value_name = "URL", env = "DJEDGE_DATABASE", hide_env_values = true)]
+    pub database: String,
+    /// The most keys a delta may delete [default: 1% of the previous
+    /// snapshot's keys, at least 30]: a mass delete is refused unless meant.
+    #[arg(long, value_name = "N")]
+    pub max_deletes: Option<u64>,
     /// The user table (a custom user model's db_table).
     #[arg(long, default_value = "auth_user")]
     pub table: String,
@@ -254,12 +272,16 @@ pub(crate) struct ExportArgs {
     pub limits: LimitArgs,
 }
 
-impl ExportArgs {
-    pub(crate) fn to_options(&self) -> djedge_export::ExportOptions {
+impl SourceArgs {
+    pub(crate) fn to_options(
+        &self,
+        out: std::path::PathBuf,
+        previous: Option<std::path::PathBuf>,
+    ) -> djedge_export::ExportOptions {
         djedge_export::ExportOptions {
             database: self.database.clone(),
-            out: self.out.clone(),
-            previous: self.previous.clone(),
+            out,
+            previous,
             table: djedge_export::UserTable {
                 table: self.table.clone(),
                 id_column: self.id_column.clone(),
@@ -277,6 +299,7 @@ impl ExportArgs {
                 groups_user_column: self.groups_user_column.clone(),
             },
             limits: self.limits.to_limits(),
+            max_deletes: self.max_deletes,
         }
     }
 }

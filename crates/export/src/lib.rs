@@ -12,6 +12,7 @@
 mod record;
 mod report;
 mod source;
+mod staging;
 mod writer;
 
 use std::collections::HashMap;
@@ -29,6 +30,8 @@ use record::{Unreadable, to_record};
 pub use report::{Entry, FormatCount, Report, SharedEmail};
 use source::Source;
 pub use source::UserTable;
+use staging::Staging;
+pub use writer::MIN_MAX_DELETES;
 use writer::{KvValue, SnapshotWriter};
 
 /// What went wrong with an export as a whole (a bad row is a report line,
@@ -41,12 +44,28 @@ pub enum ExportError {
     Database(String),
     /// The snapshot could not be written (or the previous one read).
     Io(String),
+    /// A delta would delete more keys than allowed: more often a mistake
+    /// (a wrong table, an emptied database) than an intent.
+    TooManyDeletes {
+        /// Keys the delta deletes.
+        deletes: u64,
+        /// Keys the previous snapshot holds.
+        previous_keys: u64,
+        /// The most allowed.
+        max: u64,
+    },
 }
 
 impl fmt::Display for ExportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExportError::Options(m) | ExportError::Database(m) | ExportError::Io(m) => f.write_str(m),
+            ExportError::TooManyDeletes { deletes, previous_keys, max } => write!(
+                f,
+                "this delta deletes {deletes} of the previous snapshot's {previous_keys} keys, more than the \
+                 {max} allowed; a mass delete is more often a mistake than an intent: check the database and \
+                 the options, and pass --max-deletes {deletes} if it is meant"
+            ),
         }
     }
 }
@@ -72,6 +91,9 @@ pub struct ExportOptions {
     pub table: UserTable,
     /// The caps hashes are reported against (the edge's).
     pub limits: djhash::Limits,
+    /// The most keys a delta may delete; `None`: 1% of the previous
+    /// snapshot's keys, at least [`MIN_MAX_DELETES`].
+    pub max_deletes: Option<u64>,
 }
 
 /// What an export produced.
@@ -91,22 +113,35 @@ pub trait Progress {
     fn advance(&mut self, rows_done: u64);
 }
 
-/// Runs an export.
+/// Runs an export. The snapshot appears at `options.out` whole, or not at
+/// all: on any error nothing is left there.
 ///
 /// # Errors
-/// When the database cannot be read or the snapshot cannot be written.
+/// When the database cannot be read, the snapshot cannot be written, or a
+/// delta deletes more than allowed.
 pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Result<Exported, ExportError> {
+    let staging = Staging::new(&options.out)?;
+    let exported = export_into(staging.dir(), options, progress).await?;
+    staging.commit()?;
+    Ok(exported)
+}
+
+async fn export_into(
+    dir: &std::path::Path,
+    options: &ExportOptions,
+    progress: &mut dyn Progress,
+) -> Result<Exported, ExportError> {
     let source = Source::open(&options.database, options.table.clone()).await?;
-    let writer = SnapshotWriter::create(&options.out, options.previous.as_deref())?;
+    let writer = SnapshotWriter::create(dir, options.previous.as_deref())?;
     progress.start(source.count().await?);
     let shared = shared_emails(&source).await?;
     let mut groups = source.groups().await?;
 
-    let (batches, received) = mpsc::sync_channel::<Vec<Row>>(16);
-    let limits = options.limits;
+    let (batches, received) = mpsc::sync_channel::<Batch>(16);
+    let (limits, max_deletes) = (options.limits, options.max_deletes);
     let consumer = std::thread::Builder::new()
         .name("djedge-writer".into())
-        .spawn(move || write_users(&received, writer, shared, &limits))
+        .spawn(move || write_users(&received, writer, shared, &limits, max_deletes))
         .map_err(|e| ExportError::Io(format!("could not start the writer thread: {e}")))?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut rows = 0;
@@ -118,26 +153,37 @@ pub async fn export(options: &ExportOptions, progress: &mut dyn Progress) -> Res
             if batch.len() == BATCH {
                 rows += BATCH as u64;
                 progress.advance(rows);
-                batches.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| stopped())?;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                batches.send(Batch::Rows(full)).map_err(|_| stopped())?;
             }
             Ok(())
         })
         .await;
-    let sent = read.and_then(|()| batches.send(batch).map_err(|_| stopped()));
+    let sent = read
+        .and_then(|()| batches.send(Batch::Rows(batch)).and_then(|()| batches.send(Batch::End)).map_err(|_| stopped()));
+    // Without `End` (the read failed) the writer stops without finishing.
     drop(batches);
     let written = consumer.join().map_err(|_| ExportError::Io("the snapshot writer failed".into()))?;
+    // The reader's error first: the writer's is then only "no end".
     let exported = match (sent, written) {
-        (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
+        (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
         (Ok(()), Ok(exported)) => exported,
     };
     progress.advance(exported.report.rows);
-    writer::write_json(&options.out.join("report.json"), &exported.report)?;
+    writer::write_json(&dir.join("report.json"), &exported.report)?;
     Ok(exported)
 }
 
 /// Rows handed from the reader to the writer at a time: one thread switch
 /// per batch, not per row.
 const BATCH: usize = 512;
+
+/// What the reader hands the writer.
+enum Batch {
+    Rows(Vec<Row>),
+    /// Every row was read: the snapshot may be finished.
+    End,
+}
 
 /// A row, ready to write.
 enum Row {
@@ -162,39 +208,52 @@ fn prepare(record: Result<UserRecord, Unreadable>) -> Result<Row, ExportError> {
 
 /// The writer's share: the report, the digests, the files.
 fn write_users(
-    batches: &mpsc::Receiver<Vec<Row>>,
+    batches: &mpsc::Receiver<Batch>,
     mut writer: SnapshotWriter,
     mut shared: HashMap<EmailId, SharedEmail>,
     limits: &djhash::Limits,
+    max_deletes: Option<u64>,
 ) -> Result<Exported, ExportError> {
     let mut report = Report::default();
-    for row in batches.iter().flatten() {
-        report.rows += 1;
-        let (record, username_key, email_key, json) = match row {
-            Row::User { record, username_key, email_key, json } => (record, username_key, email_key, json),
-            Row::Unreadable(Unreadable { id, reason }) => {
-                report.unreadable_rows.push(Entry { id, username: None, reason });
-                continue;
-            }
+    let mut ended = false;
+    for batch in batches {
+        let Batch::Rows(rows) = batch else {
+            ended = true;
+            break;
         };
-        report.add_user(&record, limits);
-        // Users arrive in primary-key order, so usernames line up with ids.
-        let email_key = email_key.filter(|key| match shared.get_mut(&email_id(key)) {
-            Some(group) => {
-                if group.email.is_empty() {
-                    group.email = normalize_email(&record.email);
+        for row in rows {
+            report.rows += 1;
+            let (record, username_key, email_key, json) = match row {
+                Row::User { record, username_key, email_key, json } => (record, username_key, email_key, json),
+                Row::Unreadable(Unreadable { id, reason }) => {
+                    report.unreadable_rows.push(Entry { id, username: None, reason });
+                    continue;
                 }
-                group.usernames.push(record.username.clone());
-                false
+            };
+            report.add_user(&record, limits);
+            // Users arrive in primary-key order, so usernames line up with ids.
+            let email_key = email_key.filter(|key| match shared.get_mut(&email_id(key)) {
+                Some(group) => {
+                    if group.email.is_empty() {
+                        group.email = normalize_email(&record.email);
+                    }
+                    group.usernames.push(record.username.clone());
+                    false
+                }
+                None => true,
+            });
+            let value = KvValue::new(json);
+            let id_key = id_key(record.id);
+            match &email_key {
+                Some(email_key) => writer.user(record.id, &[&username_key, email_key, &id_key], &value)?,
+                None => writer.user(record.id, &[&username_key, &id_key], &value)?,
             }
-            None => true,
-        });
-        let value = KvValue::new(json);
-        let id_key = id_key(record.id);
-        match &email_key {
-            Some(email_key) => writer.user(record.id, &[&username_key, email_key, &id_key], &value)?,
-            None => writer.user(record.id, &[&username_key, &id_key], &value)?,
         }
+    }
+    // Without `End` the reader failed part way: finishing would write a
+    // snapshot (and deletes) of the users read so far.
+    if !ended {
+        return Err(stopped());
     }
     let mut shared: Vec<SharedEmail> = shared.into_values().filter(|group| !group.email.is_empty()).collect();
     shared.sort_by(|a, b| a.email.cmp(&b.email));
@@ -213,7 +272,7 @@ fn write_users(
     if let Some(decoy) = report.decoy() {
         writer.other(DECOY_KEY, KvValue::new(decoy.to_string()));
     }
-    let manifest = writer.finish(report.users)?;
+    let manifest = writer.finish(report.users, max_deletes)?;
     Ok(Exported { manifest, report })
 }
 

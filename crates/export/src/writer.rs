@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::ExportError;
+use crate::staging::io;
 
 /// A value for KV and the digest the index records of it.
 pub(crate) struct KvValue {
@@ -82,6 +83,8 @@ pub(crate) struct SnapshotWriter {
 /// The previous snapshot's index, read in step with the users.
 struct Previous {
     digest: String,
+    /// Keys it held: what a delta's deletes are measured against.
+    keys: u64,
     path: PathBuf,
     lines: Lines<BufReader<File>>,
     /// The next user line not yet matched; `None` once the users are done.
@@ -104,6 +107,7 @@ impl Previous {
         let file = File::open(&path).map_err(|e| io(&path, &e))?;
         let mut previous = Previous {
             digest: manifest.digest,
+            keys: manifest.keys,
             path,
             lines: BufReader::new(file).lines(),
             next: None,
@@ -168,12 +172,9 @@ impl Previous {
 }
 
 impl SnapshotWriter {
-    /// Creates `dir` (which must be missing or empty) and opens the index of
-    /// `previous`, if any.
+    /// Writes into `dir` (new and empty: the export's staging directory) and
+    /// opens the index of `previous`, if any.
     pub(crate) fn create(dir: &Path, previous: Option<&Path>) -> Result<Self, ExportError> {
-        if dir.exists() && fs::read_dir(dir).map_err(|e| io(dir, &e))?.next().is_some() {
-            return Err(ExportError::Options(format!("{} is not empty; give a new directory", dir.display())));
-        }
         let previous = previous.map(Previous::open).transpose()?;
         fs::create_dir_all(dir.join("kv")).map_err(|e| io(dir, &e))?;
         let index_path = dir.join("index.jsonl");
@@ -272,7 +273,10 @@ impl SnapshotWriter {
 
     fn close_part(&mut self) -> Result<(), ExportError> {
         if let Some((mut out, n)) = self.part.take() {
-            out.write_all(b"\n]\n").and_then(|()| out.flush()).map_err(|e| io(&self.dir, &e))?;
+            out.write_all(b"\n]\n")
+                .and_then(|()| out.flush())
+                .and_then(|()| out.get_ref().sync_all())
+                .map_err(|e| io(&self.dir, &e))?;
             if let Some(last) = self.files.last_mut() {
                 last.entries = n;
             }
@@ -281,8 +285,10 @@ impl SnapshotWriter {
     }
 
     /// Writes the other keys, the deletes, the rest of the index and, last,
-    /// the manifest.
-    pub(crate) fn finish(mut self, users: u64) -> Result<Manifest, ExportError> {
+    /// the manifest. A delta deleting more than `max_deletes` keys (by
+    /// default 1% of the previous snapshot's, and at least
+    /// [`MIN_MAX_DELETES`]) is refused.
+    pub(crate) fn finish(mut self, users: u64, max_deletes: Option<u64>) -> Result<Manifest, ExportError> {
         let mut previous = self.previous.take();
         let mut previous_others = BTreeMap::new();
         if let Some(previous) = &mut previous {
@@ -302,7 +308,10 @@ impl SnapshotWriter {
             })?;
         }
         self.close_part()?;
-        self.index.flush().map_err(|e| io(&self.dir.join("index.jsonl"), &e))?;
+        self.index
+            .flush()
+            .and_then(|()| self.index.get_ref().sync_all())
+            .map_err(|e| io(&self.dir.join("index.jsonl"), &e))?;
 
         // A key a user or marker left is deleted unless this snapshot puts it
         // again (a username or email that moved to another user).
@@ -311,6 +320,13 @@ impl SnapshotWriter {
         deletes.retain(|key| !self.put_keys.contains(key) && !others.contains_key(key));
         deletes.sort();
         deletes.dedup();
+        if let Some(previous) = &previous {
+            let max = max_deletes.unwrap_or_else(|| (previous.keys / 100).max(MIN_MAX_DELETES));
+            let count = deletes.len() as u64;
+            if count > max {
+                return Err(ExportError::TooManyDeletes { deletes: count, previous_keys: previous.keys, max });
+            }
+        }
         if previous.is_some() {
             let path = "kv/delete.json".to_string();
             write_json(&self.dir.join(&path), &deletes)?;
@@ -341,12 +357,15 @@ impl SnapshotWriter {
     }
 }
 
+/// The default `--max-deletes` floor: a small site's ordinary day (a few
+/// users gone, three keys each) is not a mass delete.
+pub const MIN_MAX_DELETES: u64 = 30;
+
+/// Writes `value` as JSON, synced: the rename that publishes the snapshot
+/// must not outrun its files onto the disk.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ExportError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| ExportError::Io(e.to_string()))?;
     text.push('\n');
-    fs::write(path, text).map_err(|e| io(path, &e))
-}
-
-fn io(path: &Path, e: &std::io::Error) -> ExportError {
-    ExportError::Io(format!("{}: {e}", path.display()))
+    let mut file = File::create(path).map_err(|e| io(path, &e))?;
+    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(|e| io(path, &e))
 }

@@ -48,6 +48,7 @@ async fn run_on(database: String, out: &Path, previous: Option<&Path>, table: Us
         previous: previous.map(Path::to_path_buf),
         table,
         limits: djhash::Limits::default(),
+        max_deletes: None,
     };
     export(&options, &mut Quiet).await.expect("export succeeds")
 }
@@ -191,4 +192,80 @@ async fn mariadb_exports_uuid_keys_as_django_prints_them() {
     sqlx::any::install_default_drivers();
     let Some((url, passwords)) = server("MARIADB_CUSTOM") else { return };
     custom_model_with_uuid_keys(url, passwords, &CUSTOM_CHANGES).await;
+}
+
+/// Ends the export's server connection (pg_terminate_backend, as a server
+/// shutdown or a failover does) once the first rows are in.
+struct LoseConnection {
+    url: String,
+}
+
+impl djedge_export::Progress for LoseConnection {
+    fn start(&mut self, _: u64) {}
+    fn advance(&mut self, rows: u64) {
+        if rows == 0 || rows > 1_000 {
+            return;
+        }
+        let url = self.url.clone();
+        // Its own runtime, on its own thread: this one is the export's.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+                let ended: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()
+                       AND query LIKE '%djedge_big_user%') AS ended",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                assert!(ended >= 1, "the export's connection was found");
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_postgres_connection_lost_mid_export_leaves_nothing() {
+    sqlx::any::install_default_drivers();
+    let Some((url, _)) = server("POSTGRES") else { return };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    // Its own table, so other tests' connections are never ended; big
+    // enough that the server is still sending when the connection goes.
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS djedge_big_user;
+         CREATE TABLE djedge_big_user AS
+           SELECT g AS id, 'pbkdf2_sha256$1000000$salt$' || md5(g::text) AS password, NULL::timestamptz AS last_login,
+                  false AS is_superuser, 'big' || g AS username, '' AS first_name, repeat('x', 600) AS last_name,
+                  'big' || g || '@example.com' AS email, false AS is_staff, true AS is_active,
+                  now() AS date_joined
+           FROM generate_series(1, 100000) AS g;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let table = UserTable { table: "djedge_big_user".into(), groups_table: None, ..UserTable::default() };
+    let options = |out: &str, previous: Option<&Path>| ExportOptions {
+        database: url.clone(),
+        out: dir.path().join(out),
+        previous: previous.map(Path::to_path_buf),
+        table: table.clone(),
+        limits: djhash::Limits::default(),
+        max_deletes: None,
+    };
+    export(&options("good", None), &mut Quiet).await.expect("a first, whole export");
+    let good = std::fs::read(dir.path().join("good/index.jsonl")).unwrap();
+    for previous in [None, Some(dir.path().join("good"))] {
+        let mut lose = LoseConnection { url: url.clone() };
+        let error = export(&options("new", previous.as_deref()), &mut lose).await.expect_err("the export fails");
+        assert!(matches!(error, djedge_export::ExportError::Database(_)), "{error:?}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["good"], "nothing beside the good snapshot");
+        assert_eq!(std::fs::read(dir.path().join("good/index.jsonl")).unwrap(), good);
+    }
+    sqlx::raw_sql("DROP TABLE djedge_big_user").execute(&pool).await.unwrap();
 }

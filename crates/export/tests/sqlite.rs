@@ -17,6 +17,7 @@ fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
         previous: previous.map(Path::to_path_buf),
         table: UserTable::default(),
         limits: djhash::Limits::default(),
+        max_deletes: None,
     }
 }
 

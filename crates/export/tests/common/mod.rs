@@ -1,4 +1,5 @@
 //! What the export tests share: a silent progress, the fixtures, and reading
+#![allow(dead_code, reason = "each test binary uses its own share of these helpers")]
 //! a snapshot back the way `wrangler kv bulk put` would load it.
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
