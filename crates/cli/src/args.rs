@@ -28,6 +28,24 @@ pub(crate) enum Command {
     /// With --previous, writes only what changed since that snapshot, plus
     /// DIR/kv/delete.json (for `wrangler kv bulk delete`).
     Export(Box<ExportArgs>),
+    /// Load a snapshot (full or delta) into the Worker's KV namespace.
+    ///
+    /// Through Cloudflare's REST API (CLOUDFLARE_API_TOKEN, with Workers KV
+    /// Storage Write; --account-id, --namespace-id), paced under the API's
+    /// limit and retried on 429 and 5xx, or into wrangler's local KV with
+    /// --local. In the manifest's order, the stamp last; a delta only onto the
+    /// snapshot it was exported against, a full one only into an empty
+    /// namespace (--force overrides). DIR/push-state.json records what
+    /// landed: a rerun after an interruption resumes. With --edge, waits
+    /// until GET /v1/health names the snapshot (token: DJEDGE_API_TOKEN).
+    Push(Box<PushArgs>),
+    /// Export what changed since the last push, and push it: for cron.
+    ///
+    /// The state directory keeps the last snapshots and sync-state.json (what
+    /// was pushed, what is being pushed). The first run exports in full; a
+    /// rerun after any failure first finishes the push that was under way.
+    /// One run at a time (sync.lock). Takes export's options and push's.
+    Sync(Box<SyncArgs>),
     /// Serve the HTTP API (the Worker's) natively, from a snapshot.
     ///
     /// The bearer token comes from the environment variable DJEDGE_API_TOKEN.
@@ -194,6 +212,68 @@ pub(crate) struct ServeArgs {
     pub email_verified: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PushArgs {
+    /// A snapshot written by `djedge export`.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: std::path::PathBuf,
+    /// The resume state [default: DIR/push-state.json].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SyncArgs {
+    /// Where sync keeps its snapshots and state (made if missing).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: std::path::PathBuf,
+    /// Snapshots kept besides the one last pushed.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub keep: usize,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// Where a push goes, and the edge to watch: shared by push and sync.
+#[derive(Args, Debug)]
+pub(crate) struct TargetArgs {
+    /// The Cloudflare account's id.
+    #[arg(long, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID", required_unless_present = "local")]
+    pub account_id: Option<String>,
+    /// The Workers KV namespace's id (wrangler.toml's DJEDGE_KV binding).
+    #[arg(long, value_name = "ID", required_unless_present = "local")]
+    pub namespace_id: Option<String>,
+    /// Load wrangler's local KV instead (development), through wrangler.
+    #[arg(long, conflicts_with_all = ["account_id", "namespace_id"])]
+    pub local: bool,
+    /// With --local: wrangler's --persist-to directory.
+    #[arg(long, value_name = "DIR", requires = "local")]
+    pub persist_to: Option<std::path::PathBuf>,
+    /// Cloudflare's API (another URL: a local server, for tests).
+    #[arg(long, value_name = "URL", default_value = djedge_push::DEFAULT_API_URL)]
+    pub api_url: String,
+    /// Requests a minute at most: the API allows 1,200 per 5 minutes, shared
+    /// with everything else using the token.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub requests_per_minute: u32,
+    /// Attempts per request (429s, 5xx, no answer) before giving up.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub attempts: u32,
+    /// Push whatever snapshot the namespace holds.
+    #[arg(long)]
+    pub force: bool,
+    /// Then wait until this edge's GET /v1/health names the snapshot.
+    #[arg(long, value_name = "URL")]
+    pub edge: Option<String>,
+    /// How long to wait for the edge, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub edge_timeout: u64,
 }
 
 #[derive(Args, Debug)]

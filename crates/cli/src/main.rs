@@ -4,9 +4,12 @@
 
 mod args;
 mod auth0;
+mod bar;
 mod export;
 mod import;
+mod push;
 mod serve;
+mod sync;
 mod verify;
 
 use std::process::ExitCode;
@@ -25,7 +28,9 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Verify(verify) => verify::run(&verify.limits.to_limits()),
-        args::Command::Export(export) => export::run(&export.to_options()),
+        args::Command::Export(export) => export::run(&export.to_options()).map(drop),
+        args::Command::Push(push) => push::run(&push),
+        args::Command::Sync(sync) => sync::run(&sync),
         args::Command::Serve(serve) => serve::run(&serve),
         args::Command::ImportFiles(import) => import::files(&import),
         args::Command::Progress(progress) => import::progress(&progress),
