@@ -28,7 +28,7 @@ started_ms=$(date +%s%3N)
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 target/release/djedge export --database "$database" --out "$state/snapshot" >&2
-scripts/kv-load.sh "$state/snapshot" --local --persist-to "$state/wrangler" >&2
+target/release/djedge push --snapshot "$state/snapshot" --local --persist-to "$state/wrangler" >&2
 
 setsid node tests/auth0/tenant.mjs --port "$tenant_port" --state "$state/tenant.json" >"$state/tenant.log" 2>&1 &
 echo $! >"$state/tenant.pid"
