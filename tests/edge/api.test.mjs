@@ -65,7 +65,7 @@ for (const [name, base] of Object.entries(targets)) {
   });
 
   test(`${name}: the token comes first, and bad requests get a clear 400`, async () => {
-    for (const auth of [null, 'Bearer wrong', `bearer ${process.env.DJEDGE_API_TOKEN}`, process.env.DJEDGE_API_TOKEN]) {
+    for (const auth of [null, 'Bearer wrong', `Basic ${process.env.DJEDGE_API_TOKEN}`, process.env.DJEDGE_API_TOKEN]) {
       for (const [method, path] of [['POST', '/v1/login'], ['GET', '/v1/health'], ['GET', '/elsewhere']]) {
         const body = method === 'POST' ? { username: 'alice', password: 'wonderland' } : undefined;
         const { status, text } = await call(base, method, path, body, { auth });
@@ -73,6 +73,8 @@ for (const [name, base] of Object.entries(targets)) {
       }
     }
     assert.equal((await call(base, 'GET', '/v1/health')).status, 200);
+    // The scheme is matched in any case (RFC 9110).
+    assert.equal((await call(base, 'GET', '/v1/health', undefined, { auth: `bearer ${process.env.DJEDGE_API_TOKEN}` })).status, 200);
     for (const raw of ['', 'nope', '{"username":"alice"}', '{"username":"alice","password":"x","extra":1}', '[]',
       JSON.stringify({ username: 'alice', password: 'x'.repeat(20000) })]) {
       const { status, json } = await call(base, 'POST', '/v1/login', undefined, { raw });

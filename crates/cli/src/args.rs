@@ -210,6 +210,16 @@ pub(crate) struct ServeArgs {
     /// Say `email_verified: true` in profiles (the site verified emails).
     #[arg(long)]
     pub email_verified: bool,
+    /// Seconds a connection has to send a whole request head, from its
+    /// start or from the end of its last response (idle keep-alive).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a request has to send its body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub body_timeout: u64,
+    /// Connections open at once; more get an immediate 503.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_connections: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -2,6 +2,14 @@
 //! in memory. The hash work runs on tokio's blocking pool, one request per
 //! thread, so slow hashes never stall the connections; argon2 and scrypt
 //! take one of the core's arenas, one per CPU.
+//!
+//! Made for the open internet: a connection must send a whole request head
+//! within `--header-timeout` (hyper's timer runs from the connection's
+//! start and again from the end of each response, so it bounds idle
+//! keep-alive connections too) and its body within `--body-timeout`; over
+//! `--max-connections` a connection gets an immediate 503 instead of a
+//! place in a queue; SIGTERM (or Ctrl-C) stops accepting and lets the
+//! requests in flight finish.
 
 use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
@@ -9,6 +17,7 @@ use std::future::Future;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use djedge_edge::{
     API_TOKEN, AUTH0_DOMAIN, Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore,
@@ -19,7 +28,10 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::Semaphore;
 
 use crate::args::ServeArgs;
 
@@ -123,27 +135,85 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         eprintln!("djedge serve: {keys} keys from {}, on http://{}", args.snapshot.display(), args.listen);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            let served = Arc::clone(&served);
-            tokio::spawn(async move {
-                let service = service_fn(move |request| respond(Arc::clone(&served), request));
-                // A connection's error (a client hanging up) ends only that connection.
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
+        serve(listener, served, args).await;
+        Ok(())
     })
+}
+
+/// Accepts until SIGTERM or Ctrl-C, then waits (bounded) for the requests
+/// in flight.
+async fn serve(listener: tokio::net::TcpListener, served: Arc<Served>, args: &ServeArgs) {
+    let slots = Arc::new(Semaphore::new(args.max_connections));
+    let graceful = GracefulShutdown::new();
+    let body_timeout = Duration::from_secs(args.body_timeout);
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(args.header_timeout));
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let Ok((mut stream, _)) = accepted else { continue };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            // Full: say so at once and hang up, rather than queue.
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(OVERLOADED)).await;
+            });
+            continue;
+        };
+        let served = Arc::clone(&served);
+        let service = service_fn(move |request| respond(Arc::clone(&served), request, body_timeout));
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A connection's error (a client hanging up, a timeout) ends only that connection.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    eprintln!("djedge serve: stopping; finishing {} connections", graceful.count());
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        eprintln!("djedge serve: connections still open after 30 s, closed");
+    }
+}
+
+/// What a connection over the cap gets.
+const OVERLOADED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+content-length: 22\r\nconnection: close\r\nretry-after: 1\r\n\r\n{\"error\":\"overloaded\"}";
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let _ = ctrl_c.await;
+            return;
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }
 
 async fn respond(
     served: Arc<Served>,
     request: hyper::Request<Incoming>,
+    body_timeout: Duration,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let authorization =
         request.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = capped_body(request.into_body()).await;
+    let Ok(body) = tokio::time::timeout(body_timeout, capped_body(request.into_body())).await else {
+        eprintln!("{method} {path} 408 body_timeout");
+        return Ok(json_response(408, r#"{"error":"request_timeout"}"#.to_string()));
+    };
     let handled = {
         let served = Arc::clone(&served);
         let path = path.clone();
@@ -170,12 +240,16 @@ async fn respond(
         }
         Err(_) => (500, r#"{"error":"internal"}"#.to_string()),
     };
+    Ok(json_response(status, body))
+}
+
+fn json_response(status: u16, body: String) -> hyper::Response<Full<Bytes>> {
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in RESPONSE_HEADERS {
         response.headers_mut().insert(name, hyper::header::HeaderValue::from_static(value));
     }
-    Ok(response)
+    response
 }
 
 /// At most `MAX_BODY_BYTES + 1` bytes: the core refuses oversized bodies.

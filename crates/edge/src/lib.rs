@@ -249,7 +249,7 @@ impl<'a, P: Platform> Edge<'a, P> {
     /// (a 503 only when the tenant's keys cannot be had at all).
     async fn authorize(&self, header: Option<&str>) -> Result<(), ApiError> {
         let access = &self.config.access;
-        let presented = header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
+        let presented = header.and_then(bearer_token).unwrap_or_default();
         if access.is_static_token(presented) {
             return Ok(());
         }
@@ -527,4 +527,12 @@ fn rfc3339_ms(unix_ms: i64) -> Option<String> {
     let format =
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     at.format(&format).ok()
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme is
+/// matched without regard to case (RFC 9110, section 11.1); spaces or tabs
+/// may separate it from the token.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim_start_matches([' ', '\t']))
 }

@@ -177,7 +177,10 @@ fn every_request_needs_the_token_before_anything_else() {
         Some("Bearer "),
         Some("Bearer wrong"),
         Some(TOKEN),
-        Some(&format!("bearer {TOKEN}")),
+        Some(&format!("Basic {TOKEN}")),
+        Some(&format!("Bearer{TOKEN}")),
+        Some(&format!("Bearer {TOKEN}x")),
+        Some(&format!("Bearer x{TOKEN}")),
     ] {
         for (method, path) in
             [("POST", "/v1/login"), ("GET", "/v1/health"), ("GET", "/nowhere"), ("DELETE", "/v1/login")]
@@ -186,7 +189,12 @@ fn every_request_needs_the_token_before_anything_else() {
             assert_eq!((outcome.response.status, outcome.response.body.as_str()), (401, r#"{"error":"unauthorized"}"#));
         }
     }
-    assert_eq!(f.call("GET", "/v1/health", Some(&format!("Bearer {TOKEN}")), "").response.status, 200);
+    // The scheme in any case (RFC 9110), one or more spaces or tabs after it.
+    for auth in
+        [format!("Bearer {TOKEN}"), format!("bearer {TOKEN}"), format!("BEARER  {TOKEN}"), format!("bEaReR\t{TOKEN}")]
+    {
+        assert_eq!(f.call("GET", "/v1/health", Some(&auth), "").response.status, 200, "{auth}");
+    }
 
     // No token configured: nothing gets in, not even with an empty one.
     let mut closed = Fixture::new(Offload::Computes);
