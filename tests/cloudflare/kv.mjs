@@ -107,3 +107,12 @@ export async function startKv({ token, limit = 1200, windowMs = 300_000 } = {}) 
   const url = `http://127.0.0.1:${server.address().port}/client/v4`;
   return { url, state, close: () => new Promise((resolve) => server.close(resolve)) };
 }
+
+// Run on its own (the Django app's tests): prints its API URL, serves until killed.
+//   node tests/cloudflare/kv.mjs --token TOKEN
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({ options: { token: { type: 'string' } } });
+  const kv = await startKv({ token: values.token });
+  console.log(kv.url);
+}

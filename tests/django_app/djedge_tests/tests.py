@@ -204,3 +204,46 @@ class ExportFromSettings(TransactionTestCase):
             self.assertIn("djedge export failed", failed.stderr)
             self.assertNotIn("s3cr", failed.stdout + failed.stderr)
             self.assertFalse(os.path.exists(f"{out}/snap/manifest.json"))
+
+
+class SyncFromSettings(TransactionTestCase):
+    """`manage.py djedge_sync` pushes the site's users to Workers KV (a local
+    server written from Cloudflare's KV API documentation,
+    tests/cloudflare/kv.mjs), and a second run carries a deactivation and a
+    deletion there."""
+
+    def test_two_syncs_follow_the_site(self):
+        token = "cloudflare-test-token"
+        kv = subprocess.Popen(["node", "../cloudflare/kv.mjs", "--token", token], stdout=subprocess.PIPE, text=True)
+        try:
+            api = kv.stdout.readline().strip()
+            self.assertTrue(api.startswith("http://"), api)
+            alice = make_user("alice@example.com", "wonderland")
+            make_user("bob@example.com", "builder")
+
+            def stored(username):
+                key = quote(f"user/{username}", safe="")
+                answer = requests.get(f"{api}/accounts/acc/storage/kv/namespaces/ns/values/{key}",
+                                      headers={"authorization": f"Bearer {token}"}, timeout=10)
+                return answer.json() if answer.status_code == 200 else None
+
+            with tempfile.TemporaryDirectory() as state:
+                sync = {"state_dir": state, "account_id": "acc", "namespace_id": "ns", "api_url": api}
+                os.environ["CLOUDFLARE_API_TOKEN"] = token
+                try:
+                    call_command("djedge_sync", **sync)
+                    self.assertTrue(stored(alice.get_username())["is_active"])
+                    self.assertIsNotNone(stored("bob@example.com" if User.USERNAME_FIELD == "email" else "bob"))
+                    alice.is_active = False
+                    alice.save()
+                    User.objects.filter(email="bob@example.com").delete()
+                    call_command("djedge_sync", **sync)
+                finally:
+                    del os.environ["CLOUDFLARE_API_TOKEN"]
+                self.assertFalse(stored(alice.get_username())["is_active"])
+                self.assertIsNone(stored("bob@example.com" if User.USERNAME_FIELD == "email" else "bob"))
+                with open(f"{state}/sync-state.json") as f:
+                    self.assertIsNone(json.load(f)["pending"])
+        finally:
+            kv.kill()
+            kv.wait(10)
