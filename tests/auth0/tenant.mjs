@@ -18,7 +18,11 @@
 //   servers (by id or identifier), clients (paged; secrets only with
 //   read:client_keys), client grants, Actions (built a moment after each
 //   write, deployable only once built), and the post-login trigger's
-//   bindings (a PATCH replaces them all).
+//   bindings (a PATCH replaces them all); users-export jobs (POST
+//   /jobs/users-exports, read:users; GET /jobs/{id} says pending, then
+//   completed with a `location`: a gzipped NDJSON file of the connection's
+//   users with the fields asked for, its link good for 60 s, a fresh one on
+//   each GET of the job).
 //
 // And, for the tests only, under /_test/: counters (token requests, key-set
 // fetches, Management API writes), the whole state in the clear, key
@@ -30,6 +34,7 @@
 // it listens. Importable too: startTenant({ port, seed }).
 import http from 'node:http';
 import { createHmac, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -111,6 +116,10 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     const action = [...actions.values()].find((a) => a.name === name);
     return { id: b64url(randomBytes(8)), trigger_id: 'post-login', display_name: name, action: { id: action.id, name } };
   });
+  const users = []; // the tenant's users: { user_id, email, connection, app_metadata, created_at }
+  const jobs = new Map(); // id → users-export job
+  const downloads = new Map(); // path → { job, expires }
+  let expireNext = 0; // download links to issue already expired (tests)
   const managementTokens = new Map(); // token → scopes
   const codes = new Map(); // code → { client_id, redirect_uri, nonce, sub, claims }
   let nextIdToken = null; // the tests' overrides for the next ID token
@@ -220,6 +229,31 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       const grant = { id: `cgr_${b64url(randomBytes(8))}`, client_id: body.client_id, audience: body.audience, scope: body.scope ?? [] };
       grants.push(grant);
       return send(response, 201, grant);
+    }
+    if (path === '/jobs/users-exports' && method === 'POST') {
+      if (need('read:users')) return;
+      const connection = connections.get(body.connection_id);
+      if (body.connection_id && !connection) return error(response, 400, 'Connection does not exist', 'invalid_body');
+      if (!['json', 'csv'].includes(body.format ?? 'csv')) return error(response, 400, 'Payload validation error: format', 'invalid_body');
+      const job = { type: 'users_export', status: 'pending', connection_id: body.connection_id, connection: connection?.name, format: body.format ?? 'csv',
+        fields: body.fields, created_at: new Date().toISOString(), id: `job_${b64url(randomBytes(12))}`, polls: 0 };
+      jobs.set(job.id, job);
+      const { polls, ...shownJob } = job;
+      return send(response, 201, shownJob);
+    }
+    if ((m = path.match(/^\/jobs\/([^/]+)$/)) && method === 'GET') {
+      if (need('read:users')) return;
+      const job = jobs.get(m[1]);
+      if (!job) return error(response, 404, 'The job does not exist', 'inexistent_job');
+      job.polls += 1;
+      const { polls, ...shownJob } = job;
+      if (job.polls < 2) return send(response, 200, shownJob);
+      const download = `/_exports/${job.id}/${b64url(randomBytes(12))}.${job.format}.gz`;
+      // A link the test asked to be stale is issued as if 60 s had passed.
+      const stale = expireNext > 0;
+      expireNext -= Number(stale);
+      downloads.set(download, { job, expires: stale ? 0 : Date.now() + 60_000 });
+      return send(response, 200, { ...shownJob, status: 'completed', location: `${base}${download}` });
     }
     if (path === '/actions/actions' && method === 'GET') {
       if (need('read:actions')) return;
@@ -364,6 +398,19 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
         return send(response, 200, { access_token: accessToken, scope: grant.scope.join(' '), expires_in: expiresIn, token_type: 'Bearer' });
       }
       if (url.pathname.startsWith('/api/v2/')) return await managementApi(request, response, url);
+      if (url.pathname.startsWith('/_exports/')) {
+        const download = downloads.get(url.pathname);
+        if (!download || download.expires < Date.now()) {
+          response.writeHead(403, { 'content-type': 'application/xml' });
+          return response.end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+        }
+        const { job } = download;
+        const pick = (user) => Object.fromEntries((job.fields ?? [{ name: 'user_id' }, { name: 'email' }])
+          .filter(({ name }) => name in user).map(({ name, export_as: as }) => [as ?? name, user[name]]));
+        const lines = users.filter((u) => !job.connection || u.connection === job.connection).map((u) => `${JSON.stringify(pick(u))}\n`);
+        response.writeHead(200, { 'content-type': 'application/octet-stream' });
+        return response.end(gzipSync(lines.join('')));
+      }
       // --- for the tests only ---------------------------------------------
       if (url.pathname === '/_test/stats') return send(response, 200, stats);
       if (url.pathname === '/_test/state') {
@@ -374,6 +421,16 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       }
       if (request.method === 'POST' && url.pathname === '/_test/id-token') {
         nextIdToken = await readBody(request);
+        return send(response, 200, {});
+      }
+      if (request.method === 'POST' && url.pathname === '/_test/users') {
+        const { users: added = [], replace = false } = await readBody(request);
+        if (replace) users.length = 0;
+        users.push(...added.map((u) => ({ created_at: new Date().toISOString(), ...u })));
+        return send(response, 200, { users: users.length });
+      }
+      if (request.method === 'POST' && url.pathname === '/_test/expire-exports') {
+        expireNext = (await readBody(request)).next ?? 1;
         return send(response, 200, {});
       }
       if (request.method === 'POST' && url.pathname === '/_test/rotate') {
@@ -424,6 +481,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       apps: [
         { name: 'management', audience: '<management>', scopes: SETUP_SCOPES },
         { name: 'other', audience: 'https://other.api/' },
+        // For `djedge auth0 users`: what reconciling progress needs, and no more.
+        { name: 'users-reader', audience: '<management>', scopes: ['read:connections', 'read:users'] },
         // The Django site's own application (regular web app, OIDC login).
         { name: 'django', audience: 'https://other.api/' },
       ],

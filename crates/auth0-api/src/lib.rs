@@ -10,6 +10,7 @@
 
 mod management;
 pub mod setup;
+mod users;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,6 +25,7 @@ use ureq::unversioned::multipart::{Form, Part};
 
 pub use management::{ApiError, Credentials, tenant_base};
 use management::{Management, refused, text_field};
+pub use users::export_users;
 
 /// The state file's name, in the files' directory.
 pub const STATE_FILE: &str = "submit-state.json";

@@ -409,7 +409,7 @@ fn wait_until_built(api: &mut Management, id: &str) -> Result<(), ApiError> {
 type Connection = (String, Map<String, Value>);
 
 /// The connection's id and options, if one of that name exists.
-fn find_connection(api: &mut Management, name: &str) -> Result<Option<Connection>, ApiError> {
+pub(crate) fn find_connection(api: &mut Management, name: &str) -> Result<Option<Connection>, ApiError> {
     let answer = api.get(&format!("/api/v2/connections?strategy=auth0&name={}", encode(name)))?;
     let list = expect(&answer, &[200], "to list the connections")?;
     let found = list.as_array().and_then(|all| all.iter().find(|c| c["name"].as_str() == Some(name)));
@@ -436,7 +436,7 @@ fn find_client(api: &mut Management, name: &str) -> Result<Option<String>, ApiEr
 }
 
 /// The body of an answer with one of the expected statuses.
-fn expect<'a>(answer: &'a Answer, statuses: &[u16], what: &str) -> Result<&'a Value, ApiError> {
+pub(crate) fn expect<'a>(answer: &'a Answer, statuses: &[u16], what: &str) -> Result<&'a Value, ApiError> {
     if statuses.contains(&answer.status) { Ok(&answer.body) } else { Err(refused(what, answer)) }
 }
 
@@ -447,6 +447,6 @@ fn edge_domain(base: &str) -> String {
 }
 
 /// Percent-encodes a query or path part.
-fn encode(part: &str) -> String {
+pub(crate) fn encode(part: &str) -> String {
     percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

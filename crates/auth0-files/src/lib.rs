@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use djedge_snapshot::{Migration, Profile};
 use djedge_snapshot::{UserId, UserRecord, email_key};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why import files or progress figures could not be made.
 #[derive(Debug)]
@@ -252,7 +252,7 @@ pub fn write_import_files(
                 continue;
             }
         };
-        let mut profile = Profile::new(user, options.email_verified);
+        let mut profile = Profile::new(user, options.email_verified).for_bulk_import();
         if !options.usernames {
             profile = profile.without_username();
         }
@@ -344,6 +344,62 @@ pub struct MigrationProgress {
     /// Active, not migrated, and without a hash Auth0 can import: these
     /// users will need a password reset once the edge is switched off.
     pub need_reset: Vec<Entry>,
+    /// What Auth0 holds, when its users were given (`djedge auth0 users`):
+    /// then "migrated" above means "in Auth0".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth0: Option<Reconciliation>,
+}
+
+/// The Django users against what Auth0 holds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Reconciliation {
+    /// Active Django users in Auth0, and how they came: through the edge
+    /// (`lazily`), by bulk import, or imported and logged in through the
+    /// edge since (`both`).
+    pub lazily: u64,
+    /// See [`Reconciliation::lazily`].
+    pub by_bulk_import: u64,
+    /// See [`Reconciliation::lazily`].
+    pub both: u64,
+    /// Active Django users not in Auth0.
+    pub missing: u64,
+    /// Of those, users the edge recorded as migrated: deleted in Auth0
+    /// since, or never created there.
+    pub missing_despite_edge_record: Vec<Entry>,
+    /// In Auth0 but no longer active in Django (deactivated after they
+    /// moved): Auth0 still lets them in.
+    pub inactive_in_auth0: Vec<Entry>,
+    /// Auth0 users of the connection whose Django user no longer exists.
+    pub deleted_in_django: Vec<String>,
+}
+
+/// A line of `djedge auth0 users`, as reconciling reads it.
+#[derive(Deserialize)]
+struct Auth0UserLine {
+    user_id: String,
+    #[serde(default)]
+    app_metadata: Option<serde_json::Value>,
+}
+
+/// Auth0's users (JSON lines of `djedge auth0 users`): user id → whether a
+/// bulk import made it (`app_metadata.djedge.bulk_import`).
+///
+/// # Errors
+/// The file cannot be read, or a line is not an Auth0 user.
+pub fn read_auth0_users(path: &Path) -> Result<BTreeMap<String, bool>, FilesError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let mut users = BTreeMap::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let user: Auth0UserLine = serde_json::from_str(line)
+            .map_err(|e| FilesError::Invalid(format!("{} line {}: not an Auth0 user: {e}", path.display(), n + 1)))?;
+        let bulk = user
+            .app_metadata
+            .as_ref()
+            .and_then(|m| m.pointer("/djedge/bulk_import"))
+            .and_then(serde_json::Value::as_bool);
+        users.insert(user.user_id, bulk.unwrap_or(false));
+    }
+    Ok(users)
 }
 
 /// The last-login groups: a label and the age (days) it starts at.
@@ -362,13 +418,23 @@ pub const LAST_LOGIN_BUCKETS: [(&str, i64); 5] = [
 pub fn progress(
     snapshot: &Snapshot,
     migrated: &HashMap<UserId, String>,
+    auth0_users: Option<&BTreeMap<String, bool>>,
     now: time::OffsetDateTime,
 ) -> Result<MigrationProgress, FilesError> {
     let mut progress = MigrationProgress::default();
     let mut never = Count::default();
     let mut buckets: Vec<Count> = vec![Count::default(); LAST_LOGIN_BUCKETS.len()];
+    let in_auth0: Option<HashMap<UserId, bool>> = auth0_users.map(|users| {
+        users.iter().filter_map(|(user_id, bulk)| Some((djedge_snapshot::django_id_of(user_id)?, *bulk))).collect()
+    });
+    if let (Some(users), Some(in_auth0)) = (auth0_users, &in_auth0) {
+        progress.auth0 = Some(reconcile(snapshot, migrated, users, in_auth0));
+    }
     for user in snapshot.users.iter().filter(|u| u.is_active) {
-        let done = migrated.contains_key(&user.id);
+        let done = match &in_auth0 {
+            Some(in_auth0) => in_auth0.contains_key(&user.id),
+            None => migrated.contains_key(&user.id),
+        };
         progress.total.add(done);
         let format = match djhash::DjangoHash::parse(&user.password) {
             Ok(hash) => hash.algorithm().name().to_string(),
@@ -395,4 +461,38 @@ pub fn progress(
     progress.by_last_login = LAST_LOGIN_BUCKETS.iter().map(|(label, _)| (*label).to_string()).zip(buckets).collect();
     progress.by_last_login.push(("never".into(), never));
     Ok(progress)
+}
+
+fn reconcile(
+    snapshot: &Snapshot,
+    migrated: &HashMap<UserId, String>,
+    users: &BTreeMap<String, bool>,
+    in_auth0: &HashMap<UserId, bool>,
+) -> Reconciliation {
+    let mut r = Reconciliation::default();
+    let mut known = HashSet::new();
+    for user in &snapshot.users {
+        known.insert(user.id);
+        let recorded = migrated.contains_key(&user.id);
+        match (in_auth0.get(&user.id), user.is_active) {
+            (Some(_), false) => r.inactive_in_auth0.push(Entry::new(user, "inactive in Django, in Auth0")),
+            (Some(true), true) if recorded => r.both += 1,
+            (Some(true), true) => r.by_bulk_import += 1,
+            // Not made by the bulk import: the edge made it, recorded or not.
+            (Some(false), true) => r.lazily += 1,
+            (None, true) => {
+                r.missing += 1;
+                if recorded {
+                    r.missing_despite_edge_record.push(Entry::new(user, "the edge recorded a migration"));
+                }
+            }
+            (None, false) => {}
+        }
+    }
+    r.deleted_in_django = users
+        .keys()
+        .filter(|user_id| djedge_snapshot::django_id_of(user_id).is_none_or(|id| !known.contains(&id)))
+        .cloned()
+        .collect();
+    r
 }

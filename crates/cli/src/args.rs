@@ -100,6 +100,27 @@ pub(crate) enum Auth0Command {
     /// End the migration: the connection's scripts answer "no such user"
     /// without calling the edge; import mode stays on, other options kept.
     Finish(Auth0FinishArgs),
+    /// The connection's users as Auth0 holds them, as JSON lines (user_id,
+    /// email, created_at, app_metadata), by a users-export job; for
+    /// `djedge progress --auth0-users`. Needs the read:connections and
+    /// read:users scopes.
+    Users(Auth0UsersArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct Auth0UsersArgs {
+    /// The tenant, as for setup.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The database connection's name.
+    #[arg(long, value_name = "NAME")]
+    pub connection: String,
+    /// Write them here (whole, or not at all) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Seconds between polls of the export job.
+    #[arg(long, default_value_t = 2)]
+    pub poll_seconds: u64,
 }
 
 #[derive(Args, Debug)]
@@ -187,6 +208,10 @@ pub(crate) struct ProgressArgs {
     /// Migration records (JSON lines of {"id", "at"}).
     #[arg(long, value_name = "FILE")]
     pub migrations: Option<std::path::PathBuf>,
+    /// Auth0's users (`djedge auth0 users`): reconcile with what Auth0
+    /// holds; "migrated" then means "in Auth0".
+    #[arg(long, value_name = "FILE")]
+    pub auth0_users: Option<std::path::PathBuf>,
     /// Count last-login ages from this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,

@@ -1,9 +1,9 @@
-//! `djedge auth0 setup` and `djedge auth0 finish`.
+//! `djedge auth0 setup`, `finish` and `users`.
 
 use djedge_auth0_api::Credentials;
 use djedge_auth0_api::setup::{Scripts, SetupOptions};
 
-use crate::args::{Auth0Command, Auth0FinishArgs, Auth0SetupArgs};
+use crate::args::{Auth0Command, Auth0FinishArgs, Auth0SetupArgs, Auth0UsersArgs};
 
 /// The repository's scripts, carried by the binary so that setup deploys
 /// exactly what was tested with it.
@@ -17,6 +17,7 @@ pub(crate) fn run(command: &Auth0Command) -> Result<(), crate::Failure> {
     match command {
         Auth0Command::Setup(args) => setup(args),
         Auth0Command::Finish(args) => finish(args),
+        Auth0Command::Users(args) => users(args),
     }
 }
 
@@ -61,5 +62,30 @@ fn finish(args: &Auth0FinishArgs) -> Result<(), crate::Failure> {
     djedge_auth0_api::setup::finish(&credentials(&args.domain)?, &args.connection, args.dry_run, &mut |line| {
         eprintln!("{line}");
     })?;
+    Ok(())
+}
+
+fn users(args: &Auth0UsersArgs) -> Result<(), crate::Failure> {
+    use std::io::Write as _;
+    let interval = std::time::Duration::from_secs(args.poll_seconds.max(1));
+    let users = djedge_auth0_api::export_users(&credentials(&args.domain)?, &args.connection, interval, &mut |line| {
+        eprintln!("{line}");
+    })?;
+    let mut text = String::new();
+    for user in &users {
+        text.push_str(&serde_json::to_string(user)?);
+        text.push('\n');
+    }
+    match &args.out {
+        Some(path) => {
+            // Whole or not at all: progress must never read half a list.
+            let temporary = path.with_extension("partial");
+            std::fs::write(&temporary, text)
+                .and_then(|()| std::fs::rename(&temporary, path))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    eprintln!("{} users of {} in Auth0", users.len(), args.connection);
     Ok(())
 }

@@ -53,7 +53,8 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
         Some(now) => time::OffsetDateTime::parse(now, &Rfc3339).map_err(|e| format!("--now {now:?}: {e}"))?,
         None => time::OffsetDateTime::now_utc(),
     };
-    let progress = djedge_auth0_files::progress(&snapshot, &migrated, now)?;
+    let auth0_users = args.auth0_users.as_deref().map(djedge_auth0_files::read_auth0_users).transpose()?;
+    let progress = djedge_auth0_files::progress(&snapshot, &migrated, auth0_users.as_ref(), now)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&progress).map_err(|e| e.to_string())?);
         return Ok(());
@@ -61,7 +62,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
     let line = |label: &str, c: &djedge_auth0_files::Count| {
         println!("  {label:<20} {:>9} of {:>9}  {:>5.1}%", c.migrated, c.active, c.percent);
     };
-    println!("migrated through the edge (active users):");
+    println!("{} (active users):", if progress.auth0.is_some() { "in Auth0" } else { "migrated through the edge" });
     line("all", &progress.total);
     println!("by hash format:");
     for (format, count) in &progress.by_format {
@@ -80,6 +81,21 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
     }
     if progress.need_reset.len() > 20 {
         println!("  … and {} more (--json lists them all)", progress.need_reset.len() - 20);
+    }
+    if let Some(r) = &progress.auth0 {
+        println!(
+            "in Auth0: {} lazily, {} by bulk import, {} both; {} active users missing",
+            r.lazily, r.by_bulk_import, r.both, r.missing
+        );
+        let list = |title: &str, entries: &[djedge_auth0_files::Entry]| {
+            println!("{} {title}", entries.len());
+            for entry in entries.iter().take(20) {
+                println!("  {} {}", entry.id, entry.username);
+            }
+        };
+        list("in Auth0 but inactive in Django (Auth0 still lets them in: block them there):", &r.inactive_in_auth0);
+        list("missing from Auth0 though the edge recorded them:", &r.missing_despite_edge_record);
+        println!("{} Auth0 users with no Django user (deleted in Django since)", r.deleted_in_django.len());
     }
     Ok(())
 }

@@ -43,6 +43,16 @@ pub struct Profile<'a> {
 #[derive(Serialize)]
 struct AppMetadata<'a> {
     django: DjangoMetadata<'a>,
+    /// How the user came to Auth0, when it was not the edge: what
+    /// `djedge progress --auth0-users` tells a bulk import by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    djedge: Option<Origin>,
+}
+
+/// `app_metadata.djedge` of a bulk-imported user.
+#[derive(Serialize)]
+struct Origin {
+    bulk_import: bool,
 }
 
 #[derive(Serialize)]
@@ -78,8 +88,16 @@ impl<'a> Profile<'a> {
                     date_joined: &user.date_joined,
                     last_login: user.last_login.as_deref(),
                 },
+                djedge: None,
             },
         }
+    }
+
+    /// The profile a bulk import sends: marked `app_metadata.djedge.bulk_import`.
+    #[must_use]
+    pub fn for_bulk_import(mut self) -> Self {
+        self.app_metadata.djedge = Some(Origin { bulk_import: true });
+        self
     }
 
     /// The same profile without `username`, for Auth0 connections that do
