@@ -45,6 +45,8 @@ trap scripts/edge-down.sh EXIT
 scripts/edge-up.sh
 # shellcheck disable=SC1091
 source target/edge/env
+# The progress page is rendered in headless Chromium (Debian's package).
+command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 # The hardening test holds 2,500 connections open at once.
 ulimit -n 8192 2>/dev/null || true
 node --test tests/edge/

@@ -7,7 +7,8 @@
 // has. The expected counts are computed here, from the mix itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTenant } from '../auth0/tenant.mjs';
@@ -88,4 +89,35 @@ test('progress reconciled with the users Auth0 holds', async (t) => {
   const a = report.auth0;
   assert.ok(text.stdout.includes(`in Auth0: ${a.lazily} lazily, ${a.by_bulk_import} by bulk import, ${a.both} both; ${a.missing} active users missing`), text.stdout);
   assert.match(text.stdout, new RegExp(`${inactive.length} in Auth0 but inactive in Django`));
+
+  // The page, rendered in headless Chromium (Debian's package; scripts/test.sh installs it).
+  const page = join(dir, 'report.html');
+  const html = await run(['progress', '--snapshot', join(dir, 'snap'), '--migrations', join(dir, 'migrations.jsonl'),
+    '--auth0-users', out, '--now', '2026-12-01T00:00:00Z', '--html', page]);
+  assert.equal(html.status, 0, html.stderr);
+  const source = readFileSync(page, 'utf8');
+  // Nothing to fetch: no reference out of the page, and a policy forbidding any.
+  assert.match(source, /Content-Security-Policy" content="default-src 'none'/);
+  assert.doesNotMatch(source, /\b(src|href)=|url\(|@import|<script/i);
+  const chromium = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${join(dir, 'chromium')}`,
+    '--host-resolver-rules=MAP * ~NOTFOUND', '--window-size=1100,2400'];
+  const shot = join(dir, 'report.png');
+  const screenshot = spawnSync('chromium', [...chromium, `--screenshot=${shot}`, `file://${page}`], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(screenshot.status, 0, screenshot.stderr);
+  assert.ok(statSync(shot).size > 10_000, 'a screenshot with something in it');
+  const dumped = spawnSync('chromium', [...chromium, '--dump-dom', `file://${page}`], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(dumped.status, 0, dumped.stderr);
+  const dom = dumped.stdout;
+  for (const id of ['over-time', 'by-format', 'by-last-login']) {
+    assert.match(dom, new RegExp(`<figure id="${id}"><svg role="img"`), `the ${id} chart`);
+  }
+  const svgText = (id) => dom.split(`<figure id="${id}">`)[1].split('</svg>')[0];
+  for (const [format, c] of Object.entries(report.by_format)) {
+    assert.ok(svgText('by-format').includes(`${c.migrated} of ${c.active} (${c.percent}%)`), `${format} in the chart`);
+  }
+  const last = report.over_time.at(-1);
+  assert.equal(last.moved, report.total.migrated);
+  assert.ok(svgText('over-time').includes(`${last.moved} (${last.percent}%)`), 'the last share on the curve');
+  assert.ok(dom.includes(`${report.total.migrated} of ${report.total.active} active users (${report.total.percent}%) are in Auth0`));
+  assert.ok(dom.includes(`<section id="inactive-in-auth0"><p>${inactive.length} users`));
 });

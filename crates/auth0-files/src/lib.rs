@@ -344,6 +344,14 @@ pub struct MigrationProgress {
     /// Active, not migrated, and without a hash Auth0 can import: these
     /// users will need a password reset once the edge is switched off.
     pub need_reset: Vec<Entry>,
+    /// Active users who share their email with another account: they log
+    /// in by username only, and no bulk import takes them.
+    pub shared_email: Vec<Entry>,
+    /// Active users moved, by day: cumulative, from the edge's records and
+    /// (given Auth0's users) their creation in Auth0.
+    pub over_time: Vec<DayShare>,
+    /// Moved users with no date known (counted from the first day on).
+    pub undated: u64,
     /// What Auth0 holds, when its users were given (`djedge auth0 users`):
     /// then "migrated" above means "in Auth0".
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -378,28 +386,52 @@ pub struct Reconciliation {
 struct Auth0UserLine {
     user_id: String,
     #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
     app_metadata: Option<serde_json::Value>,
 }
 
-/// Auth0's users (JSON lines of `djedge auth0 users`): user id → whether a
-/// bulk import made it (`app_metadata.djedge.bulk_import`).
+/// What Auth0 holds of a user, as progress needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Auth0User {
+    /// A bulk import made it (`app_metadata.djedge.bulk_import`).
+    pub bulk_import: bool,
+    /// When Auth0 made it (RFC 3339), if exported.
+    pub created_at: Option<String>,
+}
+
+/// Auth0's users (JSON lines of `djedge auth0 users`), by user id.
 ///
 /// # Errors
 /// The file cannot be read, or a line is not an Auth0 user.
-pub fn read_auth0_users(path: &Path) -> Result<BTreeMap<String, bool>, FilesError> {
+pub fn read_auth0_users(path: &Path) -> Result<BTreeMap<String, Auth0User>, FilesError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     let mut users = BTreeMap::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let user: Auth0UserLine = serde_json::from_str(line)
             .map_err(|e| FilesError::Invalid(format!("{} line {}: not an Auth0 user: {e}", path.display(), n + 1)))?;
-        let bulk = user
-            .app_metadata
-            .as_ref()
-            .and_then(|m| m.pointer("/djedge/bulk_import"))
-            .and_then(serde_json::Value::as_bool);
-        users.insert(user.user_id, bulk.unwrap_or(false));
+        let bulk = user.app_metadata.as_ref().and_then(|m| m.pointer("/djedge/bulk_import"));
+        let bulk_import = bulk.and_then(serde_json::Value::as_bool).is_some_and(|b| b);
+        users.insert(user.user_id, Auth0User { bulk_import, created_at: user.created_at });
     }
     Ok(users)
+}
+
+/// The share of active users moved by the end of a day (UTC).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayShare {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Active users moved by then.
+    pub moved: u64,
+    /// Of all active users now, in percent.
+    pub percent: f64,
+}
+
+/// The day (UTC) of an RFC 3339 time.
+fn day_of(at: &str) -> Option<time::Date> {
+    let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(at.to_offset(time::UtcOffset::UTC).date())
 }
 
 /// The last-login groups: a label and the age (days) it starts at.
@@ -418,15 +450,16 @@ pub const LAST_LOGIN_BUCKETS: [(&str, i64); 5] = [
 pub fn progress(
     snapshot: &Snapshot,
     migrated: &HashMap<UserId, String>,
-    auth0_users: Option<&BTreeMap<String, bool>>,
+    auth0_users: Option<&BTreeMap<String, Auth0User>>,
     now: time::OffsetDateTime,
 ) -> Result<MigrationProgress, FilesError> {
     let mut progress = MigrationProgress::default();
     let mut never = Count::default();
     let mut buckets: Vec<Count> = vec![Count::default(); LAST_LOGIN_BUCKETS.len()];
-    let in_auth0: Option<HashMap<UserId, bool>> = auth0_users.map(|users| {
-        users.iter().filter_map(|(user_id, bulk)| Some((djedge_snapshot::django_id_of(user_id)?, *bulk))).collect()
+    let in_auth0: Option<HashMap<UserId, &Auth0User>> = auth0_users.map(|users| {
+        users.iter().filter_map(|(user_id, user)| Some((djedge_snapshot::django_id_of(user_id)?, user))).collect()
     });
+    let mut moved_on: BTreeMap<time::Date, u64> = BTreeMap::new();
     if let (Some(users), Some(in_auth0)) = (auth0_users, &in_auth0) {
         progress.auth0 = Some(reconcile(snapshot, migrated, users, in_auth0));
     }
@@ -435,6 +468,18 @@ pub fn progress(
             Some(in_auth0) => in_auth0.contains_key(&user.id),
             None => migrated.contains_key(&user.id),
         };
+        if done {
+            // The first sign of the move: the edge's record or Auth0's creation.
+            let recorded = migrated.get(&user.id).and_then(|at| day_of(at));
+            let created = in_auth0.as_ref().and_then(|m| m.get(&user.id)?.created_at.as_deref()).and_then(day_of);
+            match recorded.into_iter().chain(created).min() {
+                Some(day) => *moved_on.entry(day).or_default() += 1,
+                None => progress.undated += 1,
+            }
+        }
+        if snapshot.shares_email(user) {
+            progress.shared_email.push(Entry::new(user, "shares its email with another account"));
+        }
         progress.total.add(done);
         let format = match djhash::DjangoHash::parse(&user.password) {
             Ok(hash) => hash.algorithm().name().to_string(),
@@ -460,21 +505,30 @@ pub fn progress(
     }
     progress.by_last_login = LAST_LOGIN_BUCKETS.iter().map(|(label, _)| (*label).to_string()).zip(buckets).collect();
     progress.by_last_login.push(("never".into(), never));
+    let mut moved = progress.undated;
+    for (day, count) in moved_on {
+        moved += count;
+        progress.over_time.push(DayShare {
+            date: day.to_string(),
+            moved,
+            percent: percent(moved, progress.total.active),
+        });
+    }
     Ok(progress)
 }
 
 fn reconcile(
     snapshot: &Snapshot,
     migrated: &HashMap<UserId, String>,
-    users: &BTreeMap<String, bool>,
-    in_auth0: &HashMap<UserId, bool>,
+    users: &BTreeMap<String, Auth0User>,
+    in_auth0: &HashMap<UserId, &Auth0User>,
 ) -> Reconciliation {
     let mut r = Reconciliation::default();
     let mut known = HashSet::new();
     for user in &snapshot.users {
         known.insert(user.id);
         let recorded = migrated.contains_key(&user.id);
-        match (in_auth0.get(&user.id), user.is_active) {
+        match (in_auth0.get(&user.id).map(|u| u.bulk_import), user.is_active) {
             (Some(_), false) => r.inactive_in_auth0.push(Entry::new(user, "inactive in Django, in Auth0")),
             (Some(true), true) if recorded => r.both += 1,
             (Some(true), true) => r.by_bulk_import += 1,

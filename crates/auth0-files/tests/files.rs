@@ -153,7 +153,7 @@ fn progress_matches_counts_computed_independently() {
         (1..=10_000).filter(|id| id % 3 == 1).map(|id| (UserId::Integer(id), "t".into())).collect();
     let now =
         time::OffsetDateTime::parse("2026-01-01T12:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
-    let p = progress(&snapshot, &migrated, now).unwrap();
+    let p = progress(&snapshot, &migrated, None, now).unwrap();
 
     let active: Vec<&UserRecord> = users.iter().filter(|u| u.is_active).collect();
     let done = |u: &UserRecord| int(u.id) % 3 == 1;

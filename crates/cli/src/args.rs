@@ -218,6 +218,10 @@ pub(crate) struct ProgressArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the figures as a self-contained page (SVG charts, no
+    /// network at view time).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

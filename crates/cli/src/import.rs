@@ -55,6 +55,13 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
     };
     let auth0_users = args.auth0_users.as_deref().map(djedge_auth0_files::read_auth0_users).transpose()?;
     let progress = djedge_auth0_files::progress(&snapshot, &migrated, auth0_users.as_ref(), now)?;
+    if let Some(path) = &args.html {
+        let generated = now.format(&Rfc3339).map_err(|e| e.to_string())?;
+        let temporary = path.with_extension("partial");
+        std::fs::write(&temporary, crate::progress_page::render(&progress, &generated))
+            .and_then(|()| std::fs::rename(&temporary, path))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&progress).map_err(|e| e.to_string())?);
         return Ok(());
@@ -82,6 +89,14 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
     if progress.need_reset.len() > 20 {
         println!("  … and {} more (--json lists them all)", progress.need_reset.len() - 20);
     }
+    println!("moved by day (cumulative):");
+    for day in &progress.over_time {
+        println!("  {} {:>9}  {:>5.1}%", day.date, day.moved, day.percent);
+    }
+    println!(
+        "{} active users share their email with another account (username login only)",
+        progress.shared_email.len()
+    );
     if let Some(r) = &progress.auth0 {
         println!(
             "in Auth0: {} lazily, {} by bulk import, {} both; {} active users missing",

@@ -7,6 +7,7 @@ mod auth0;
 mod bar;
 mod export;
 mod import;
+mod progress_page;
 mod push;
 mod serve;
 mod sync;
