@@ -77,12 +77,9 @@ fn users(args: &Auth0UsersArgs) -> Result<(), crate::Failure> {
         text.push('\n');
     }
     match &args.out {
+        // Whole or not at all: progress must never read half a list.
         Some(path) => {
-            // Whole or not at all: progress must never read half a list.
-            let temporary = path.with_extension("partial");
-            std::fs::write(&temporary, text)
-                .and_then(|()| std::fs::rename(&temporary, path))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            djedge_snapshot::write_whole(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }

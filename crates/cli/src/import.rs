@@ -57,9 +57,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
     let progress = djedge_auth0_files::progress(&snapshot, &migrated, auth0_users.as_ref(), now)?;
     if let Some(path) = &args.html {
         let generated = now.format(&Rfc3339).map_err(|e| e.to_string())?;
-        let temporary = path.with_extension("partial");
-        std::fs::write(&temporary, crate::progress_page::render(&progress, &generated))
-            .and_then(|()| std::fs::rename(&temporary, path))
+        djedge_snapshot::write_whole(path, crate::progress_page::render(&progress, &generated).as_bytes())
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if args.json {

@@ -56,12 +56,9 @@ impl Dir {
         }
     }
 
-    /// Written whole, then renamed.
     fn save(&self, state: &SyncState) -> Result<(), crate::Failure> {
         let path = self.state_path();
-        let temporary = path.with_extension("json.tmp");
-        fs::write(&temporary, serde_json::to_string_pretty(state)?)
-            .and_then(|()| fs::rename(&temporary, &path))
+        djedge_snapshot::write_whole(&path, &serde_json::to_vec_pretty(state)?)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(())
     }

@@ -7,19 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{Quiet, fixture};
-use djedge_export::{ExportError, ExportOptions, Progress, UserTable, export};
-
-fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
-    ExportOptions {
-        database: format!("sqlite://{}", db.display()),
-        out: out.to_path_buf(),
-        previous: previous.map(Path::to_path_buf),
-        table: UserTable::default(),
-        limits: djhash::Limits::default(),
-        max_deletes: None,
-    }
-}
+use common::{Quiet, fixture, sqlite_options as options};
+use djedge_export::{ExportError, ExportOptions, Progress, export};
 
 /// Every file under `dir`, with its bytes.
 fn contents(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {

@@ -6,20 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{Quiet, fixture, loaded, read_snapshot};
+use common::{Quiet, fixture, loaded, read_snapshot, sqlite_options as options};
 use djedge_export::{ExportOptions, Exported, UserTable, export};
 use djedge_snapshot::{DECOY_KEY, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
-
-fn options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
-    ExportOptions {
-        database: format!("sqlite://{}", db.display()),
-        out: out.to_path_buf(),
-        previous: previous.map(Path::to_path_buf),
-        table: UserTable::default(),
-        limits: djhash::Limits::default(),
-        max_deletes: None,
-    }
-}
 
 /// The edge's lookup: username key, then email key.
 fn lookup(kv: &BTreeMap<String, String>, login: &str) -> Option<StoredValue> {

@@ -224,12 +224,9 @@ impl State {
     /// Written whole, then renamed: an interruption leaves the old state or
     /// the new, never half of one.
     fn save(&self, path: &Path) -> Result<(), PushError> {
-        let failed = |e: std::io::Error| PushError::State { path: path.to_path_buf(), reason: e.to_string() };
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| PushError::State { path: path.to_path_buf(), reason: e.to_string() })?;
-        let temporary = path.with_extension("json.tmp");
-        fs::write(&temporary, text).map_err(failed)?;
-        fs::rename(&temporary, path).map_err(failed)
+        let failed = |reason: String| PushError::State { path: path.to_path_buf(), reason };
+        let text = serde_json::to_vec_pretty(self).map_err(|e| failed(e.to_string()))?;
+        djedge_snapshot::write_whole(path, &text).map_err(|e| failed(e.to_string()))
     }
 }
 

@@ -156,3 +156,19 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SnapshotError> {
         std::fs::read_to_string(path).map_err(|source| SnapshotError::Io { path: path.to_path_buf(), source })?;
     serde_json::from_str(&text).map_err(|source| SnapshotError::NotJson { path: path.to_path_buf(), source })
 }
+
+/// Writes `bytes` to `path` whole or not at all: into a file beside it,
+/// synced, then renamed over it. A crash or a full disk leaves the old file
+/// (or none), never half of the new one for the next step to take.
+///
+/// # Errors
+/// The file cannot be written or renamed.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    let temporary = path.with_file_name(name);
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes).and_then(|()| file.sync_all())?;
+    std::fs::rename(&temporary, path)
+}

@@ -25,7 +25,7 @@ use sha2::{Digest as _, Sha256};
 
 pub use dir::{
     ENTRIES_PER_FILE, FORMAT_VERSION, FileEntry, KvPair, Manifest, SnapshotError, SnapshotKind, read_json,
-    read_snapshot,
+    read_snapshot, write_whole,
 };
 pub use profile::{Profile, django_id_of, user_id};
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use djedge_export::Progress;
+use djedge_export::{ExportOptions, Progress, UserTable};
 
 pub(crate) struct Quiet;
 
@@ -49,4 +49,16 @@ pub(crate) fn loaded(previous: &Path, delta: &Path) -> BTreeMap<String, String> 
         state.remove(key);
     }
     state
+}
+
+/// An export of the SQLite database `db` into `out`, by default.
+pub(crate) fn sqlite_options(db: &Path, out: &Path, previous: Option<&Path>) -> ExportOptions {
+    ExportOptions {
+        database: format!("sqlite://{}", db.display()),
+        out: out.to_path_buf(),
+        previous: previous.map(Path::to_path_buf),
+        table: UserTable::default(),
+        limits: djhash::Limits::default(),
+        max_deletes: None,
+    }
 }
