@@ -172,6 +172,8 @@ async fn serve(listener: tokio::net::TcpListener, served: Arc<Served>, args: &Se
             drop(slot);
         });
     }
+    // New connections are refused at once, not left in the backlog.
+    drop(listener);
     eprintln!("djedge serve: stopping; finishing {} connections", graceful.count());
     if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
         eprintln!("djedge serve: connections still open after 30 s, closed");

@@ -346,3 +346,32 @@ pub fn push(
     state.save(&options.state)?;
     Ok(pushed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_file(dir: &Path, path: &str, pairs: &[KvPair]) -> djedge_snapshot::FileEntry {
+        fs::create_dir_all(dir.join("kv")).unwrap();
+        fs::write(dir.join(path), serde_json::to_vec(pairs).unwrap()).unwrap();
+        djedge_snapshot::FileEntry { path: path.into(), entries: pairs.len() }
+    }
+
+    #[test]
+    fn requests_stay_within_the_bulk_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        // 25,000 small pairs: three requests of at most 10,000.
+        let small: Vec<KvPair> = (0..25_000).map(|i| KvPair { key: format!("k{i}"), value: "v".into() }).collect();
+        let entry = write_file(dir.path(), "kv/put-00000.json", &small);
+        let sizes: Vec<usize> = chunks(dir.path(), &entry).unwrap().iter().map(Chunk::len).collect();
+        assert_eq!(sizes, [10_000, 10_000, 5_000]);
+        // Five 30 MiB values: split by size, never over MAX_REQUEST_BYTES.
+        let big: Vec<KvPair> = (0..5).map(|i| KvPair { key: format!("b{i}"), value: "x".repeat(30 << 20) }).collect();
+        let entry = write_file(dir.path(), "kv/put-00001.json", &big);
+        let sizes: Vec<usize> = chunks(dir.path(), &entry).unwrap().iter().map(Chunk::len).collect();
+        assert_eq!(sizes, [1, 1, 1, 1, 1], "two 30 MiB values, doubled for escaping, exceed 90 MiB");
+        // A file holding other than the manifest lists is refused.
+        let wrong = djedge_snapshot::FileEntry { path: "kv/put-00000.json".into(), entries: 24_999 };
+        assert!(matches!(chunks(dir.path(), &wrong), Err(PushError::Damaged { found: 25_000, listed: 24_999, .. })));
+    }
+}
