@@ -52,18 +52,9 @@ impl Bar {
     }
 }
 
-impl djedge_export::Progress for Bar {
-    fn start(&mut self, rows: u64) {
-        Bar::start(self, rows);
-    }
-    fn advance(&mut self, done: u64) {
-        Bar::advance(self, done);
-    }
-}
-
-impl djedge_push::Progress for Bar {
-    fn start(&mut self, entries: u64) {
-        Bar::start(self, entries);
+impl djedge_snapshot::Progress for Bar {
+    fn start(&mut self, total: u64) {
+        Bar::start(self, total);
     }
     fn advance(&mut self, done: u64) {
         Bar::advance(self, done);

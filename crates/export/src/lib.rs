@@ -105,13 +105,8 @@ pub struct Exported {
     pub report: Report,
 }
 
-/// Told how far an export has come.
-pub trait Progress {
-    /// The number of rows to read, once known.
-    fn start(&mut self, rows: u64);
-    /// Rows read so far.
-    fn advance(&mut self, rows_done: u64);
-}
+/// Told how far an export has come, in rows.
+pub use djedge_snapshot::Progress;
 
 /// Runs an export. The snapshot appears at `options.out` whole, or not at
 /// all: on any error nothing is left there.

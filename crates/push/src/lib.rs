@@ -155,12 +155,7 @@ impl From<SnapshotError> for PushError {
 }
 
 /// Told how far a push has come, in entries (pairs and keys).
-pub trait Progress {
-    /// Entries to send in all (those already landed included).
-    fn start(&mut self, entries: u64);
-    /// Entries landed so far.
-    fn advance(&mut self, entries: u64);
-}
+pub use djedge_snapshot::Progress;
 
 /// A push's settings.
 #[derive(Debug, Clone)]

@@ -29,6 +29,15 @@ pub use dir::{
 };
 pub use profile::{Profile, django_id_of, user_id};
 
+/// Told how far a long step over a snapshot has come (an export's rows, a
+/// push's entries): one trait, so one progress bar serves them all.
+pub trait Progress {
+    /// How many there are in all, once known.
+    fn start(&mut self, total: u64);
+    /// How many are done so far.
+    fn advance(&mut self, done: u64);
+}
+
 /// Workers KV's key limit, in bytes.
 pub const MAX_KEY_BYTES: usize = 512;
 /// Prefix of username keys.
