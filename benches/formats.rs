@@ -3,7 +3,7 @@
 //! vector fixtures; bench/compare.py times the same formats against Django's
 //! own check_password in one run.
 use criterion::{Criterion, criterion_group, criterion_main};
-use djhash::{DjangoHash, Verifier};
+use djhash::{Cost, DjangoHash, Verifier};
 use serde_json::Value;
 
 /// For each algorithm, the vector Django accepted with the highest cost:
@@ -18,14 +18,17 @@ fn default_cost_vectors() -> Vec<(String, String, String)> {
                 continue;
             }
             let Ok(hash) = DjangoHash::parse(encoded) else { continue };
-            let (label, cost) = match &hash {
-                DjangoHash::Pbkdf2 { iterations, .. } => (hash.algorithm().name().to_string(), *iterations),
-                DjangoHash::Argon2 { memory_kib, passes, .. } => {
-                    ("argon2".into(), u64::from(*memory_kib) * u64::from(*passes))
-                }
-                DjangoHash::Bcrypt { cost, .. } => (hash.algorithm().name().to_string(), u64::from(*cost)),
-                DjangoHash::Scrypt { n, r, p, .. } => (format!("scrypt_p{p}"), n * u64::from(*r) * u64::from(*p)),
-                _ => (hash.algorithm().name().to_string(), 0),
+            let label = match hash.cost() {
+                Some(Cost::Argon2(_)) => "argon2".into(),
+                Some(Cost::Scrypt(params)) => format!("scrypt_p{}", params.p()),
+                _ => hash.algorithm().name().to_string(),
+            };
+            let cost = match hash.cost() {
+                Some(Cost::Pbkdf2(params)) => params.iterations(),
+                Some(Cost::Argon2(params)) => u64::from(params.memory_kib()) * u64::from(params.passes()),
+                Some(Cost::Bcrypt(params)) => u64::from(params.cost()),
+                Some(Cost::Scrypt(params)) => params.n() * u64::from(params.r()) * u64::from(params.p()),
+                None => 0,
             };
             match best.iter_mut().find(|b| b.0 == label) {
                 Some(b) if b.3 >= cost => {}

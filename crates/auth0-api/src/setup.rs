@@ -213,15 +213,16 @@ pub fn setup(
         .map(|(name, value)| json!({ "name": name, "value": value }))
         .collect();
     secrets.push(json!({ "name": "DJEDGE_CONNECTION", "value": options.connection }));
+    let name = action_name(&options.connection);
     let action = json!({
-        "name": action_name(&options.connection),
+        "name": name,
         "supported_triggers": [{ "id": TRIGGER, "version": TRIGGER_VERSION }],
         "code": scripts.action,
         "runtime": ACTION_RUNTIME,
         "dependencies": [],
         "secrets": secrets,
     });
-    write_action(&mut api, &action, options.dry_run, &mut say)?;
+    write_action(&mut api, &name, &action, options.dry_run, &mut say)?;
 
     Ok(EdgeSettings { domain, audience: audience.to_string(), client_ids: client_id })
 }
@@ -249,7 +250,7 @@ pub fn finish(
     options.remove("configuration");
     options.insert("enabledDatabaseCustomization".into(), Value::Bool(true));
     options.insert("import_mode".into(), Value::Bool(true));
-    let mut custom = options.get("customScripts").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut custom = object_field(options.get("customScripts"), "the connection's customScripts")?;
     custom.insert("login".into(), Value::String(FINISHED_LOGIN.into()));
     custom.insert("get_user".into(), Value::String(FINISHED_GET_USER.into()));
     options.insert("customScripts".into(), Value::Object(custom));
@@ -300,7 +301,7 @@ fn write_connection(
             dropped.join(", ")
         ));
     }
-    let mut custom = options.get("customScripts").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut custom = object_field(options.get("customScripts"), "the connection's customScripts")?;
     if let Some(scripts) = ours["customScripts"].as_object() {
         custom.extend(scripts.clone());
     }
@@ -327,11 +328,11 @@ fn write_connection(
 
 fn write_action(
     api: &mut Management,
+    name: &str,
     action: &Value,
     dry_run: bool,
     say: &mut dyn FnMut(String),
 ) -> Result<(), ApiError> {
-    let name = action["name"].as_str().unwrap_or_default().to_string();
     let listed = api.get(&format!("/api/v2/actions/actions?actionName={}&triggerId={TRIGGER}", encode(&name)))?;
     let existing = expect(&listed, &[200], "to list the Actions")?["actions"]
         .as_array()
@@ -374,8 +375,7 @@ fn write_action(
 
     let path = format!("/api/v2/actions/triggers/{TRIGGER}/bindings");
     let bound = api.get(&path)?;
-    let bindings =
-        expect(&bound, &[200], "to list the trigger's bindings")?["bindings"].as_array().cloned().unwrap_or_default();
+    let bindings = array(&expect(&bound, &[200], "to list the trigger's bindings")?["bindings"], "the bindings")?;
     if bindings.iter().any(|b| b.pointer("/action/id").and_then(Value::as_str) == Some(id.as_str())) {
         return Ok(());
     }
@@ -412,11 +412,11 @@ type Connection = (String, Map<String, Value>);
 pub(crate) fn find_connection(api: &mut Management, name: &str) -> Result<Option<Connection>, ApiError> {
     let answer = api.get(&format!("/api/v2/connections?strategy=auth0&name={}", encode(name)))?;
     let list = expect(&answer, &[200], "to list the connections")?;
-    let found = list.as_array().and_then(|all| all.iter().find(|c| c["name"].as_str() == Some(name)));
-    Ok(found.and_then(|c| {
-        let id = text_field(c, "id")?.to_string();
-        Some((id, c["options"].as_object().cloned().unwrap_or_default()))
-    }))
+    let found = array(list, "the connections")?.iter().find(|c| c["name"].as_str() == Some(name));
+    let Some((connection, id)) = found.and_then(|c| Some((c, text_field(c, "id")?.to_string()))) else {
+        return Ok(None);
+    };
+    Ok(Some((id, object_field(connection.get("options"), "the connection's options")?)))
 }
 
 /// The id of the app named `name`, looking through every page.
@@ -424,7 +424,7 @@ fn find_client(api: &mut Management, name: &str) -> Result<Option<String>, ApiEr
     for page in 0.. {
         let answer =
             api.get(&format!("/api/v2/clients?fields=client_id,name&include_fields=true&per_page=100&page={page}"))?;
-        let list = expect(&answer, &[200], "to list the apps")?.as_array().cloned().unwrap_or_default();
+        let list = array(expect(&answer, &[200], "to list the apps")?, "the apps")?;
         if let Some(found) = list.iter().find(|c| c["name"].as_str() == Some(name)) {
             return Ok(text_field(found, "client_id").map(str::to_string));
         }
@@ -436,6 +436,27 @@ fn find_client(api: &mut Management, name: &str) -> Result<Option<String>, ApiEr
 }
 
 /// The body of an answer with one of the expected statuses.
+/// An object Auth0 may leave out (none set): absent or `null` is empty, but
+/// anything else that is not an object is refused, never read as empty (a
+/// PATCH of what was read would then erase what Auth0 holds).
+fn object_field(value: Option<&Value>, what: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(serde_json::Map::new()),
+        Some(Value::Object(object)) => Ok(object.clone()),
+        Some(other) => Err(unexpected(what, other)),
+    }
+}
+
+/// A list Auth0 must answer; anything else is refused, never read as empty
+/// (an empty list of bindings written back would unbind every other Action).
+fn array<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>, ApiError> {
+    value.as_array().ok_or_else(|| unexpected(what, value))
+}
+
+fn unexpected(what: &str, value: &Value) -> ApiError {
+    ApiError::Refused { what: format!("{what} (not what Auth0 documents)"), status: 200, body: value.to_string() }
+}
+
 pub(crate) fn expect<'a>(answer: &'a Answer, statuses: &[u16], what: &str) -> Result<&'a Value, ApiError> {
     if statuses.contains(&answer.status) { Ok(&answer.body) } else { Err(refused(what, answer)) }
 }

@@ -3,40 +3,90 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use djhash::{Algorithm, DjangoHash};
+use djhash::{Algorithm, BcryptKind, DjangoHash, HexDigest, Pbkdf2Digest};
 use serde::Serialize;
 
-/// Auth0's `custom_password_hash`.
+/// Auth0's `custom_password_hash`, one variant per algorithm Auth0 takes,
+/// each with exactly the fields Auth0 documents for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CustomPasswordHash {
-    /// `pbkdf2`, `argon2`, `bcrypt`, `scrypt`, `md5` or `sha1`.
-    pub algorithm: &'static str,
-    /// The hash, and how it is written.
-    pub hash: Encoded,
-    /// The salt, for salted digests and scrypt.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub salt: Option<Salt>,
-    /// scrypt's derived key length.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keylen: Option<u32>,
-    /// scrypt's N.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<u64>,
-    /// scrypt's r.
-    #[serde(rename = "blockSize", skip_serializing_if = "Option::is_none")]
-    pub block_size: Option<u32>,
-    /// scrypt's p.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parallelization: Option<u32>,
+#[serde(tag = "algorithm", rename_all = "lowercase")]
+pub enum CustomPasswordHash {
+    /// A PHC string, `$pbkdf2-sha256$i=<iterations>,l=<bytes>$<salt>$<key>`.
+    Pbkdf2 {
+        /// The PHC string, `utf8`.
+        hash: Encoded,
+    },
+    /// A PHC string, `$argon2id$v=19$m=..,t=..,p=..$<salt>$<tag>`.
+    Argon2 {
+        /// The PHC string, `utf8`.
+        hash: Encoded,
+    },
+    /// A `$2b$<cost>$<53 characters>` string.
+    Bcrypt {
+        /// The bcrypt string, `utf8`.
+        hash: Encoded,
+    },
+    /// scrypt's key and parameters.
+    Scrypt {
+        /// The derived key, `base64`.
+        hash: Encoded,
+        /// The salt, its UTF-8 bytes.
+        salt: Salt,
+        /// The derived key's length.
+        keylen: u32,
+        /// `N`.
+        cost: u64,
+        /// `r`.
+        #[serde(rename = "blockSize")]
+        block_size: u32,
+        /// `p`.
+        parallelization: u32,
+    },
+    /// `md5(salt + password)` or `md5(password)`.
+    Md5 {
+        /// The digest, `hex`.
+        hash: Encoded,
+        /// Django's salt, prepended; none for unsalted md5.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        salt: Option<Salt>,
+    },
+    /// `sha1(salt + password)` or `sha1(password)`.
+    Sha1 {
+        /// The digest, `hex`.
+        hash: Encoded,
+        /// Django's salt, prepended; none for unsalted sha1.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        salt: Option<Salt>,
+    },
 }
 
-/// A value and its encoding (`utf8`, `hex`, `base64`).
+/// How a value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Text.
+    Utf8,
+    /// Lowercase hex.
+    Hex,
+    /// Padded standard base64.
+    Base64,
+}
+
+/// A value and its encoding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Encoded {
     /// The value.
     pub value: String,
     /// How `value` is written.
-    pub encoding: &'static str,
+    pub encoding: Encoding,
+}
+
+/// Where a plain digest's salt goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SaltPosition {
+    /// Before the password: Django's `md5(salt + password)`.
+    Prefix,
 }
 
 /// A salt: its value, encoding and, for plain digests, where it goes.
@@ -45,10 +95,10 @@ pub struct Salt {
     /// The salt.
     pub value: String,
     /// `utf8`: Django's salts are text, used as their UTF-8 bytes.
-    pub encoding: &'static str,
-    /// `prefix` for Django's `md5(salt + password)`; absent for scrypt.
+    pub encoding: Encoding,
+    /// `prefix` for plain digests; absent for scrypt.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub position: Option<&'static str>,
+    pub position: Option<SaltPosition>,
 }
 
 /// Why a field has no Auth0 form: such users keep their password only by
@@ -90,19 +140,11 @@ impl std::fmt::Display for NoForm {
 }
 
 fn utf8(value: String) -> Encoded {
-    Encoded { value, encoding: "utf8" }
+    Encoded { value, encoding: Encoding::Utf8 }
 }
 
-fn plain(algorithm: &'static str, hash: Encoded) -> CustomPasswordHash {
-    CustomPasswordHash {
-        algorithm,
-        hash,
-        salt: None,
-        keylen: None,
-        cost: None,
-        block_size: None,
-        parallelization: None,
-    }
+fn hex(value: &str) -> Encoded {
+    Encoded { value: value.to_string(), encoding: Encoding::Hex }
 }
 
 /// The `custom_password_hash` that verifies exactly the passwords the Django
@@ -123,51 +165,69 @@ pub fn custom_password_hash(encoded: &str) -> Result<CustomPasswordHash, NoForm>
         DjangoHash::Argon2 { ref salt, ref hash, .. } if !fits_phc(salt.len(), hash.len()) => {
             return Err(NoForm::OutsidePhc);
         }
-        DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
-            let name = if algorithm == Algorithm::Pbkdf2Sha1 { "pbkdf2-sha1" } else { "pbkdf2-sha256" };
+        DjangoHash::Pbkdf2 { params, salt, hash, .. } => {
+            let name = match params.digest() {
+                Pbkdf2Digest::Sha256 => "pbkdf2-sha256",
+                Pbkdf2Digest::Sha1 => "pbkdf2-sha1",
+            };
             // PHC: the salt's bytes (Django's are its ASCII text) and the key
             // in unpadded base64.
             let phc = format!(
-                "${name}$i={iterations},l={}${}${}",
+                "${name}$i={},l={}${}${}",
+                params.iterations(),
                 hash.len(),
                 STANDARD_NO_PAD.encode(salt.as_bytes()),
                 STANDARD_NO_PAD.encode(&hash)
             );
-            plain("pbkdf2", utf8(phc))
+            CustomPasswordHash::Pbkdf2 { hash: utf8(phc) }
         }
-        DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => {
+        DjangoHash::Argon2 { params, salt, hash, .. } => {
             // A field without `v=` means 0x10; PHC readers differ on the
             // default, so it is written out.
-            let version = version.number();
             let phc = format!(
-                "${}$v={version}$m={memory_kib},t={passes},p={lanes}${}${}",
-                variant.name(),
+                "${}$v={}$m={},t={},p={}${}${}",
+                params.variant().name(),
+                params.version().number(),
+                params.memory_kib(),
+                params.passes(),
+                params.lanes(),
                 STANDARD_NO_PAD.encode(salt),
                 STANDARD_NO_PAD.encode(hash)
             );
-            plain("argon2", utf8(phc))
+            CustomPasswordHash::Argon2 { hash: utf8(phc) }
         }
-        DjangoHash::Bcrypt { algorithm: Algorithm::Bcrypt, cost, salt_and_checksum, .. } => {
+        DjangoHash::Bcrypt { kind: BcryptKind::Plain, params, salt_and_checksum, .. } => {
             // pyca/bcrypt (which Django calls) computes 2a, 2b, 2x and 2y the
             // same way; Auth0 takes 2b.
-            plain("bcrypt", utf8(format!("$2b${cost:02}${salt_and_checksum}")))
+            CustomPasswordHash::Bcrypt { hash: utf8(format!("$2b${:02}${salt_and_checksum}", params.cost())) }
         }
-        DjangoHash::Scrypt { n, r, p, salt, hash } => CustomPasswordHash {
-            algorithm: "scrypt",
-            hash: Encoded { value: STANDARD.encode(&hash), encoding: "base64" },
-            salt: Some(Salt { value: salt.to_string(), encoding: "utf8", position: None }),
-            keylen: u32::try_from(hash.len()).ok(),
-            cost: Some(n),
-            block_size: Some(r),
-            parallelization: Some(p),
+        DjangoHash::Scrypt { params, salt, hash, .. } => CustomPasswordHash::Scrypt {
+            // djhash parses only 64-byte keys, Django's dklen.
+            keylen: SCRYPT_KEY_BYTES,
+            hash: Encoded { value: STANDARD.encode(&hash), encoding: Encoding::Base64 },
+            salt: Salt { value: salt.to_string(), encoding: Encoding::Utf8, position: None },
+            cost: params.n(),
+            block_size: params.r(),
+            parallelization: params.p(),
         },
-        DjangoHash::Salted { digest, salt, hex } => CustomPasswordHash {
-            salt: Some(Salt { value: salt.to_string(), encoding: "utf8", position: Some("prefix") }),
-            ..plain(digest.name(), Encoded { value: hex.to_string(), encoding: "hex" })
-        },
-        DjangoHash::Unsalted { digest, hex, .. } => {
-            plain(digest.name(), Encoded { value: hex.to_string(), encoding: "hex" })
+        DjangoHash::Salted { digest, salt, hex: digits, .. } => {
+            let salt =
+                Some(Salt { value: salt.to_string(), encoding: Encoding::Utf8, position: Some(SaltPosition::Prefix) });
+            plain_digest(digest, digits, salt)
         }
-        other => return Err(NoForm::NoAuth0Algorithm(other.algorithm())),
+        DjangoHash::Unsalted { digest, hex: digits, .. } => plain_digest(digest, digits, None),
+        other @ (DjangoHash::Bcrypt { kind: BcryptKind::Sha256, .. } | DjangoHash::Crypt { .. }) => {
+            return Err(NoForm::NoAuth0Algorithm(other.algorithm()));
+        }
     })
+}
+
+/// scrypt's key length in every field djhash parses.
+const SCRYPT_KEY_BYTES: u32 = 64;
+
+fn plain_digest(digest: HexDigest, digits: &str, salt: Option<Salt>) -> CustomPasswordHash {
+    match digest {
+        HexDigest::Md5 => CustomPasswordHash::Md5 { hash: hex(digits), salt },
+        HexDigest::Sha1 => CustomPasswordHash::Sha1 { hash: hex(digits), salt },
+    }
 }

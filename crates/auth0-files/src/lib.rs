@@ -63,7 +63,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FilesError + '_ {
     move |source| FilesError::Io { path: path.to_path_buf(), source }
 }
 
-pub use convert::{CustomPasswordHash, Encoded, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, custom_password_hash};
+pub use convert::{
+    CustomPasswordHash, Encoded, Encoding, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, SaltPosition,
+    custom_password_hash,
+};
 
 /// Auth0's limit on one import file.
 pub const MAX_FILE_BYTES: usize = 500 * 1000;
@@ -492,9 +495,10 @@ pub fn progress(
             Some(at) => {
                 let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
                     .map_err(|e| FilesError::Invalid(format!("user {}: last_login {at:?}: {e}", user.id)))?;
-                let days = (now - at).whole_days();
-                let index = LAST_LOGIN_BUCKETS.iter().rposition(|(_, from)| days >= *from).unwrap_or(0);
-                if let Some(bucket) = buckets.get_mut(index) {
+                // A login after `now` (clocks apart) counts as the most recent.
+                let days = (now - at).whole_days().max(0);
+                let bucket = LAST_LOGIN_BUCKETS.iter().rposition(|(_, from)| days >= *from);
+                if let Some(bucket) = bucket.and_then(|index| buckets.get_mut(index)) {
                     bucket.add(done);
                 }
             }

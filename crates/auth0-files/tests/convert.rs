@@ -4,16 +4,17 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use djedge_auth0_files::{CustomPasswordHash, NoForm, custom_password_hash};
+use djedge_auth0_files::{CustomPasswordHash, Encoding, NoForm, SaltPosition, custom_password_hash};
 use password_hash::PasswordVerifier as _;
 use password_hash::phc::PasswordHash;
 
 /// Does `form` accept `password`, computed the way Auth0 documents it?
 fn auth0_accepts(form: &CustomPasswordHash, password: &[u8]) -> bool {
     let b64 = base64::engine::general_purpose::STANDARD;
-    match form.algorithm {
-        "pbkdf2" => {
-            let phc = PasswordHash::new(&form.hash.value).expect("a PHC string");
+    match form {
+        CustomPasswordHash::Pbkdf2 { hash } => {
+            assert_eq!(hash.encoding, Encoding::Utf8);
+            let phc = PasswordHash::new(&hash.value).expect("a PHC string");
             let salt: &[u8] = phc.salt.as_ref().expect("a salt").as_ref();
             let rounds: u32 = phc.params.get("i").and_then(|v| v.decimal().ok()).expect("i=");
             let expected = phc.hash.as_ref().expect("a hash").as_ref();
@@ -34,42 +35,37 @@ fn auth0_accepts(form: &CustomPasswordHash, password: &[u8]) -> bool {
                 other => panic!("{other}"),
             }
         }
-        "argon2" => {
-            argon2::Argon2::default().verify_password(password, &PasswordHash::new(&form.hash.value).unwrap()).is_ok()
+        CustomPasswordHash::Argon2 { hash } => {
+            argon2::Argon2::default().verify_password(password, &PasswordHash::new(&hash.value).unwrap()).is_ok()
         }
         // Auth0 (node's bcrypt) reads the first 72 bytes, as pyca/bcrypt < 5 did.
-        "bcrypt" => bcrypt::verify(password.get(..72).unwrap_or(password), &form.hash.value).unwrap(),
-        "scrypt" => {
-            let salt = form.salt.as_ref().unwrap();
-            assert_eq!(salt.encoding, "utf8");
-            let params = scrypt::Params::new(
-                form.cost.unwrap().trailing_zeros() as u8,
-                form.block_size.unwrap(),
-                form.parallelization.unwrap(),
-            )
-            .unwrap();
-            let mut out = vec![0u8; form.keylen.unwrap() as usize];
-            scrypt::scrypt(password, salt.value.as_bytes(), &params, &mut out).unwrap();
-            b64.encode(out) == form.hash.value
+        CustomPasswordHash::Bcrypt { hash } => {
+            bcrypt::verify(password.get(..72).unwrap_or(password), &hash.value).unwrap()
         }
-        "md5" | "sha1" => {
+        CustomPasswordHash::Scrypt { hash, salt, keylen, cost, block_size, parallelization } => {
+            assert_eq!((salt.encoding, salt.position, hash.encoding), (Encoding::Utf8, None, Encoding::Base64));
+            let params = scrypt::Params::new(cost.trailing_zeros() as u8, *block_size, *parallelization).unwrap();
+            let mut out = vec![0u8; *keylen as usize];
+            scrypt::scrypt(password, salt.value.as_bytes(), &params, &mut out).unwrap();
+            b64.encode(out) == hash.value
+        }
+        CustomPasswordHash::Md5 { hash, salt } | CustomPasswordHash::Sha1 { hash, salt } => {
             let mut input = Vec::new();
-            if let Some(salt) = &form.salt {
-                assert_eq!((salt.encoding, salt.position), ("utf8", Some("prefix")));
+            if let Some(salt) = salt {
+                assert_eq!((salt.encoding, salt.position), (Encoding::Utf8, Some(SaltPosition::Prefix)));
                 input.extend_from_slice(salt.value.as_bytes());
             }
             input.extend_from_slice(password);
-            let digest: Vec<u8> = if form.algorithm == "md5" {
+            let digest: Vec<u8> = if matches!(form, CustomPasswordHash::Md5 { .. }) {
                 use md5::Digest as _;
                 md5::Md5::digest(&input).to_vec()
             } else {
                 use sha1::Digest as _;
                 sha1::Sha1::digest(&input).to_vec()
             };
-            assert_eq!(form.hash.encoding, "hex");
-            digest.iter().map(|b| format!("{b:02x}")).collect::<String>() == form.hash.value
+            assert_eq!(hash.encoding, Encoding::Hex);
+            digest.iter().map(|b| format!("{b:02x}")).collect::<String>() == hash.value
         }
-        other => panic!("unexpected algorithm {other}"),
     }
 }
 
@@ -86,7 +82,7 @@ fn check(json: &str) -> BTreeMap<String, usize> {
                 assert!(auth0_accepts(&form, password.as_bytes()), "{encoded} as {form:?} refuses {password:?}");
                 let wrong = format!("{password}x");
                 // bcrypt reads 72 bytes: a change past them is no change.
-                if !(form.algorithm == "bcrypt" && password.len() >= 72) {
+                if !(matches!(form, CustomPasswordHash::Bcrypt { .. }) && password.len() >= 72) {
                     assert!(!auth0_accepts(&form, wrong.as_bytes()), "{encoded} as {form:?} takes {wrong:?}");
                 }
                 *proven.entry(v["algorithm"].as_str().unwrap().to_string()).or_default() += 1;
@@ -131,6 +127,14 @@ fn the_forms_are_what_auth0_documents() {
     assert_eq!(
         serde_json::to_string(&md5).unwrap(),
         r#"{"algorithm":"md5","hash":{"value":"3f86d0d3d465b7b458c231bf3555c0e3","encoding":"hex"},"salt":{"value":"seasalt","encoding":"utf8","position":"prefix"}}"#
+    );
+    let scrypt = custom_password_hash(&format!("scrypt$16384$seasalt$8$5${}==", "A".repeat(86))).unwrap();
+    assert_eq!(
+        serde_json::to_string(&scrypt).unwrap(),
+        format!(
+            r#"{{"algorithm":"scrypt","hash":{{"value":"{}==","encoding":"base64"}},"salt":{{"value":"seasalt","encoding":"utf8"}},"keylen":64,"cost":16384,"blockSize":8,"parallelization":5}}"#,
+            "A".repeat(86)
+        )
     );
     assert_eq!(custom_password_hash("!unusable"), Err(NoForm::Unusable));
     assert!(matches!(

@@ -102,14 +102,18 @@ fn over_time(page: &mut String, progress: &MigrationProgress, moved: &str) {
         first.percent, first.date, last.percent, last.date
     );
     let (width, height, left, bottom) = (640.0, 240.0, 48.0, 28.0);
-    let days = |date: &str| time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).ok();
-    let (Some(start), Some(end)) = (days(&first.date), days(&last.date)) else { return };
-    let span = f64::from(i32::try_from((end - start).whole_days()).unwrap_or(i32::MAX).max(1));
-    let x = |date: &str| {
-        left + (width - left - 16.0)
-            * days(date).map_or(0.0, |d| f64::from(i32::try_from((d - start).whole_days()).unwrap_or(0)))
-            / span
+    // Each point's x, from its day: the dates are the progress figures' own
+    // (YYYY-MM-DD), so one that does not parse is a bug, said on the page.
+    let day = |date: &str| time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).ok();
+    let Some(start) = day(&first.date) else { return };
+    let Some(xs) =
+        points.iter().map(|p| day(&p.date).map(|d| (d - start).whole_days() as f64)).collect::<Option<Vec<f64>>>()
+    else {
+        page.push_str("<p>The share by day has a date that is not YYYY-MM-DD.</p>\n");
+        return;
     };
+    let span = xs.iter().copied().fold(1.0, f64::max);
+    let xs: Vec<f64> = xs.iter().map(|days| left + (width - left - 16.0) * days / span).collect();
     let y = |percent: f64| 12.0 + (height - bottom - 12.0) * (1.0 - percent / 100.0);
     let _ = writeln!(
         page,
@@ -137,8 +141,8 @@ fn over_time(page: &mut String, progress: &MigrationProgress, moved: &str) {
     );
     let mut path = String::new();
     let mut previous: Option<f64> = None;
-    for point in points {
-        let (px, py) = (x(&point.date), y(point.percent));
+    for (point, &px) in points.iter().zip(&xs) {
+        let py = y(point.percent);
         match previous {
             None => {
                 let _ = write!(path, "M{px:.1},{py:.1}");
@@ -150,11 +154,10 @@ fn over_time(page: &mut String, progress: &MigrationProgress, moved: &str) {
         previous = Some(py);
     }
     let _ = writeln!(page, "<path class=\"line\" d=\"{path}\"/>");
-    for point in points {
+    for (point, px) in points.iter().zip(&xs) {
         let _ = writeln!(
             page,
-            "<circle class=\"dot\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"><title>{}: {} ({}%)</title></circle>",
-            x(&point.date),
+            "<circle class=\"dot\" cx=\"{px:.1}\" cy=\"{:.1}\" r=\"3\"><title>{}: {} ({}%)</title></circle>",
             y(point.percent),
             escape(&point.date),
             point.moved,
@@ -164,7 +167,7 @@ fn over_time(page: &mut String, progress: &MigrationProgress, moved: &str) {
     let _ = writeln!(
         page,
         "<text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{} ({}%)</text>",
-        x(&last.date) - 6.0,
+        xs.iter().copied().fold(left, f64::max) - 6.0,
         y(last.percent) - 8.0,
         last.moved,
         last.percent

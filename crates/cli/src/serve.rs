@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use djedge_edge::{
     API_TOKEN, AUTH0_DOMAIN, Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore,
-    MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
+    MigrationPage, NoOffload, Pbkdf2Digest, Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
 };
 use djedge_snapshot::{Migration, read_snapshot};
 use http_body_util::{BodyExt as _, Full};
@@ -74,7 +74,7 @@ impl Fetch for ServePlatform {
 }
 
 impl Pbkdf2Offload for ServePlatform {
-    fn pbkdf2(&self, h: Pbkdf2Hash, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
+    fn pbkdf2(&self, h: Pbkdf2Digest, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
         // Natively, djhash's own loop is the fast path.
         NoOffload.pbkdf2(h, p, s, i, l)
     }
@@ -84,9 +84,11 @@ impl ServePlatform {
     fn record(&self, migration: &Migration) {
         self.store.record(migration);
         if let Some(file) = &self.migrations_file {
-            let line = serde_json::to_string(migration).unwrap_or_default();
             let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Err(e) = writeln!(file, "{line}") {
+            let written = serde_json::to_string(migration)
+                .map_err(std::io::Error::from)
+                .and_then(|line| writeln!(file, "{line}"));
+            if let Err(e) = written {
                 eprintln!("djedge serve: migration record for {} not written: {e}", migration.id);
             }
         }

@@ -21,6 +21,7 @@ extern crate alloc;
 mod arena;
 mod error;
 mod limits;
+mod params;
 mod parse;
 mod pbkdf2_sha256;
 mod scrypt;
@@ -31,12 +32,16 @@ mod verify;
 pub mod fuzzing;
 
 pub use arena::Arena;
-pub use error::{Cap, Error};
+pub use error::{Cap, Error, Malformed, Unsupported};
 pub use limits::{
     DEFAULT_MAX_ARGON2_MEMORY_KIB, DEFAULT_MAX_ARGON2_PASSES, DEFAULT_MAX_BCRYPT_COST, DEFAULT_MAX_PBKDF2_ITERATIONS,
     DEFAULT_MAX_SCRYPT_MEMORY_BYTES, DEFAULT_MAX_SCRYPT_WORK, Limits,
 };
-pub use parse::{Algorithm, Argon2Variant, Argon2Version, BcryptPrefix, Cost, DjangoHash, HexDigest};
+pub use params::{
+    Argon2Params, Argon2Variant, Argon2Version, BcryptParams, BcryptPrefix, Cost, Pbkdf2Digest, Pbkdf2Params,
+    ScryptParams,
+};
+pub use parse::{Algorithm, BcryptKind, DjangoHash, HexDigest};
 pub use pbkdf2_sha256::pbkdf2_hmac_sha256;
 pub use verify::Verifier;
 

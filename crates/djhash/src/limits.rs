@@ -6,7 +6,7 @@
 //! limit in seconds), generous enough that every Django default passes.
 
 use crate::error::Cap;
-use crate::{DjangoHash, Error};
+use crate::{Cost, DjangoHash, Error};
 
 /// Django 6.0's PBKDF2 default is 1,200,000; 4,000,000 leaves room for sites
 /// that raised it and still verifies in about a second in Wasm.
@@ -62,24 +62,23 @@ impl Limits {
     /// # Errors
     /// [`Error::OverCap`] naming the first cap exceeded.
     pub fn check(&self, hash: &DjangoHash<'_>) -> Result<(), Error> {
-        let limits = self;
-        // Every variant named: a new format must say what its cost is.
-        match hash {
-            DjangoHash::Pbkdf2 { iterations, .. } => {
-                check(Cap::Pbkdf2Iterations, *iterations, limits.max_pbkdf2_iterations.into())
+        // Every cost named: a new format must say what its cap is.
+        match hash.cost() {
+            None => Ok(()),
+            Some(Cost::Pbkdf2(params)) => {
+                check(Cap::Pbkdf2Iterations, params.iterations(), self.max_pbkdf2_iterations.into())
             }
-            DjangoHash::Argon2 { memory_kib, passes, .. } => {
-                check(Cap::Argon2Memory, (*memory_kib).into(), limits.max_argon2_memory_kib.into())?;
-                check(Cap::Argon2Passes, (*passes).into(), limits.max_argon2_passes.into())
+            Some(Cost::Argon2(params)) => {
+                check(Cap::Argon2Memory, params.memory_kib().into(), self.max_argon2_memory_kib.into())?;
+                check(Cap::Argon2Passes, params.passes().into(), self.max_argon2_passes.into())
             }
-            DjangoHash::Bcrypt { cost, .. } => check(Cap::BcryptCost, (*cost).into(), limits.max_bcrypt_cost.into()),
-            DjangoHash::Scrypt { n, r, p, .. } => {
-                let memory = scrypt_memory_bytes(*n, *r, *p);
-                check(Cap::ScryptMemory, memory, limits.max_scrypt_memory_bytes)?;
-                let work = n.saturating_mul((*r).into()).saturating_mul((*p).into());
-                check(Cap::ScryptWork, work, limits.max_scrypt_work)
+            Some(Cost::Bcrypt(params)) => check(Cap::BcryptCost, params.cost().into(), self.max_bcrypt_cost.into()),
+            Some(Cost::Scrypt(params)) => {
+                let (n, r, p) = (params.n(), params.r(), params.p());
+                check(Cap::ScryptMemory, scrypt_memory_bytes(n, r, p), self.max_scrypt_memory_bytes)?;
+                let work = n.saturating_mul(r.into()).saturating_mul(p.into());
+                check(Cap::ScryptWork, work, self.max_scrypt_work)
             }
-            DjangoHash::Salted { .. } | DjangoHash::Unsalted { .. } | DjangoHash::Crypt { .. } => Ok(()),
         }
     }
 

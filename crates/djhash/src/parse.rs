@@ -14,10 +14,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
 use crate::Error;
+use crate::error::{Malformed, Unsupported};
+use crate::params::{
+    ARGON2_OUTPUT, ARGON2_SALT, Argon2Params, Argon2Variant, Argon2Version, BcryptParams, BcryptPrefix, Cost,
+    Pbkdf2Digest, Pbkdf2Params, ScryptParams,
+};
 
 /// The Django password hashers, by the name Django stores in the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum Algorithm {
     /// `pbkdf2_sha256$<iterations>$<salt>$<base64>`
     Pbkdf2Sha256,
@@ -76,6 +80,23 @@ impl Algorithm {
         }
     }
 
+    /// The shape of the field Django writes, for error messages.
+    pub const fn shape(self) -> &'static str {
+        match self {
+            Algorithm::Pbkdf2Sha256 => "pbkdf2_sha256$<iterations>$<salt>$<base64>",
+            Algorithm::Pbkdf2Sha1 => "pbkdf2_sha1$<iterations>$<salt>$<base64>",
+            Algorithm::Argon2 => "argon2$<variant>$[v=<version>$]m=<int>,t=<int>,p=<int>$<salt>$<hash>",
+            Algorithm::BcryptSha256 => "bcrypt_sha256$$2b$<cost>$<53 characters>",
+            Algorithm::Bcrypt => "bcrypt$$2b$<cost>$<53 characters>",
+            Algorithm::Scrypt => "scrypt$<N>$<salt>$<r>$<p>$<base64>",
+            Algorithm::Sha1 => "sha1$<salt>$<hex>",
+            Algorithm::Md5 => "md5$<salt>$<hex>",
+            Algorithm::UnsaltedSha1 => "sha1$$<40 hex digits>",
+            Algorithm::UnsaltedMd5 => "<32 hex digits> or md5$$<32 hex digits>",
+            Algorithm::Crypt => "crypt$$<13 characters of DES crypt(3)>",
+        }
+    }
+
     fn from_prefix(prefix: &str) -> Option<Self> {
         Algorithm::ALL.into_iter().find(|a| a.name() == prefix)
     }
@@ -84,28 +105,6 @@ impl Algorithm {
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// The argon2 variant named in the string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Argon2Variant {
-    /// `argon2d`
-    D,
-    /// `argon2i` (Django 1.10 to 3.1)
-    I,
-    /// `argon2id` (Django 3.2 and later)
-    Id,
-}
-
-impl Argon2Variant {
-    /// The PHC identifier, `argon2id` and so on.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Argon2Variant::D => "argon2d",
-            Argon2Variant::I => "argon2i",
-            Argon2Variant::Id => "argon2id",
-        }
     }
 }
 
@@ -136,121 +135,77 @@ impl HexDigest {
     }
 }
 
-/// The argon2 version field.
+/// bcrypt as Django's `bcrypt` hasher calls it, or with SHA-256 first
+/// (`bcrypt_sha256`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Argon2Version {
-    /// No `v=` field: argon2-cffi before 16.0 wrote none, and it means 0x10.
-    Implicit10,
-    /// `v=16`
-    V10,
-    /// `v=19`
-    V13,
-}
-
-impl Argon2Version {
-    /// The version number the hash was computed with: 16 (0x10) or 19
-    /// (0x13); a field without `v=` was computed with 16.
-    pub const fn number(self) -> u32 {
-        match self {
-            Argon2Version::Implicit10 | Argon2Version::V10 => 0x10,
-            Argon2Version::V13 => 0x13,
-        }
-    }
-}
-
-/// The `$2?$` prefix of a bcrypt string; pyca/bcrypt 4 (which Django calls)
-/// computes all four the same way and writes back the prefix it read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BcryptPrefix {
-    /// `2a`
-    A,
-    /// `2b`
-    B,
-    /// `2x`
-    X,
-    /// `2y`
-    Y,
-}
-
-impl BcryptPrefix {
-    const fn as_str(self) -> &'static str {
-        match self {
-            BcryptPrefix::A => "2a",
-            BcryptPrefix::B => "2b",
-            BcryptPrefix::X => "2x",
-            BcryptPrefix::Y => "2y",
-        }
-    }
+pub enum BcryptKind {
+    /// `bcrypt`: the password itself, cut at 72 bytes.
+    Plain,
+    /// `bcrypt_sha256`: the hex SHA-256 of the password.
+    Sha256,
 }
 
 /// A parsed Django password field. Borrowed parts point into the input.
+///
+/// Only [`DjangoHash::parse`] builds one (every variant is
+/// `#[non_exhaustive]`), and the parameter types check their own rules, so
+/// whatever a `DjangoHash` holds is what Django could have written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum DjangoHash<'a> {
     /// `pbkdf2_sha256` or `pbkdf2_sha1`.
+    #[non_exhaustive]
     Pbkdf2 {
-        /// Which of the two.
-        algorithm: Algorithm,
-        /// The iteration count.
-        iterations: u64,
-        /// The salt; its UTF-8 bytes are the PBKDF2 salt.
+        /// Digest and iteration count.
+        params: Pbkdf2Params,
+        /// The salt, not empty; its UTF-8 bytes are the PBKDF2 salt.
         salt: &'a str,
-        /// The derived key (32 or 20 bytes).
+        /// The derived key, as long as the digest's output.
         hash: Vec<u8>,
     },
     /// `argon2`, any variant and version.
+    #[non_exhaustive]
     Argon2 {
-        /// d, i or id.
-        variant: Argon2Variant,
-        /// The version field.
-        version: Argon2Version,
-        /// `m`, KiB.
-        memory_kib: u32,
-        /// `t`.
-        passes: u32,
-        /// `p`.
-        lanes: u32,
-        /// The decoded salt.
+        /// Variant, version, `m`, `t` and `p`.
+        params: Argon2Params,
+        /// The decoded salt, 8 bytes or more.
         salt: Vec<u8>,
-        /// The decoded tag; its length is the output length.
+        /// The decoded tag; its length (4 bytes or more) is the output length.
         hash: Vec<u8>,
     },
     /// `bcrypt` or `bcrypt_sha256`.
+    #[non_exhaustive]
     Bcrypt {
         /// Which of the two.
-        algorithm: Algorithm,
-        /// `2a`, `2b`, `2x` or `2y`.
-        prefix: BcryptPrefix,
-        /// log2 of the rounds, 4 to 31.
-        cost: u32,
+        kind: BcryptKind,
+        /// The `$2?$` prefix and the cost.
+        params: BcryptParams,
         /// The decoded 16-byte salt.
         salt: [u8; 16],
         /// The 22 salt and 31 checksum characters, as stored.
         salt_and_checksum: &'a str,
     },
     /// `scrypt`.
+    #[non_exhaustive]
     Scrypt {
-        /// CPU/memory cost `N`, a power of two.
-        n: u64,
-        /// Block size `r`.
-        r: u32,
-        /// Parallelism `p`.
-        p: u32,
-        /// The salt; its UTF-8 bytes are the scrypt salt.
+        /// `N`, `r` and `p`.
+        params: ScryptParams,
+        /// The salt, not empty; its UTF-8 bytes are the scrypt salt.
         salt: &'a str,
         /// The 64-byte derived key.
         hash: Vec<u8>,
     },
     /// `md5$salt$hex` or `sha1$salt$hex`.
+    #[non_exhaustive]
     Salted {
         /// md5 or sha1.
         digest: HexDigest,
-        /// Prepended to the password before hashing.
+        /// Prepended to the password before hashing; not empty.
         salt: &'a str,
         /// Lowercase hex digest, as stored.
         hex: &'a str,
     },
     /// Unsalted md5 (bare or `md5$$`) or `sha1$$`.
+    #[non_exhaustive]
     Unsalted {
         /// md5 or sha1.
         digest: HexDigest,
@@ -260,10 +215,11 @@ pub enum DjangoHash<'a> {
         hex: &'a str,
     },
     /// `crypt$<ignored>$<13-character DES crypt(3) string>`.
+    #[non_exhaustive]
     Crypt {
         /// Django writes it empty and ignores it when verifying.
         salt_field: &'a str,
-        /// Two salt characters then eleven of hash.
+        /// Two salt characters then eleven of hash, all `[./0-9A-Za-z]`.
         data: &'a str,
     },
 }
@@ -296,18 +252,19 @@ impl<'a> DjangoHash<'a> {
         let (prefix, rest) = encoded.split_once('$').unwrap_or((encoded, ""));
         let algorithm = Algorithm::from_prefix(prefix).ok_or(Error::UnknownAlgorithm)?;
         if !encoded.contains('$') {
-            return Err(Error::malformed(algorithm, "no fields after the algorithm name"));
+            return Err(Error::malformed(algorithm, Malformed::NoFields));
         }
+        let bad = |reason| Error::malformed(algorithm, reason);
         match algorithm {
-            Algorithm::Pbkdf2Sha256 | Algorithm::Pbkdf2Sha1 => pbkdf2(algorithm, rest),
-            Algorithm::Argon2 => argon2(rest),
-            Algorithm::BcryptSha256 | Algorithm::Bcrypt => bcrypt(algorithm, rest),
-            Algorithm::Scrypt => scrypt(rest),
-            Algorithm::Sha1 => salted(HexDigest::Sha1, rest),
-            Algorithm::Md5 => salted(HexDigest::Md5, rest),
-            Algorithm::UnsaltedSha1 | Algorithm::UnsaltedMd5 => {
-                Err(Error::malformed(algorithm, "Django writes this hash as bare hex or md5$$/sha1$$<hex>"))
-            }
+            Algorithm::Pbkdf2Sha256 => pbkdf2(Pbkdf2Digest::Sha256, rest).map_err(bad),
+            Algorithm::Pbkdf2Sha1 => pbkdf2(Pbkdf2Digest::Sha1, rest).map_err(bad),
+            Algorithm::Argon2 => argon2(rest).map_err(bad),
+            Algorithm::BcryptSha256 => bcrypt(BcryptKind::Sha256, rest).map_err(bad),
+            Algorithm::Bcrypt => bcrypt(BcryptKind::Plain, rest).map_err(bad),
+            Algorithm::Scrypt => scrypt(rest).map_err(bad),
+            Algorithm::Sha1 => salted(HexDigest::Sha1, rest).map_err(bad),
+            Algorithm::Md5 => salted(HexDigest::Md5, rest).map_err(bad),
+            Algorithm::UnsaltedSha1 | Algorithm::UnsaltedMd5 => Err(bad(Malformed::UnsaltedName)),
             Algorithm::Crypt => crypt(rest),
         }
     }
@@ -315,7 +272,12 @@ impl<'a> DjangoHash<'a> {
     /// The Django hasher this field belongs to.
     pub const fn algorithm(&self) -> Algorithm {
         match self {
-            DjangoHash::Pbkdf2 { algorithm, .. } | DjangoHash::Bcrypt { algorithm, .. } => *algorithm,
+            DjangoHash::Pbkdf2 { params, .. } => match params.digest() {
+                Pbkdf2Digest::Sha256 => Algorithm::Pbkdf2Sha256,
+                Pbkdf2Digest::Sha1 => Algorithm::Pbkdf2Sha1,
+            },
+            DjangoHash::Bcrypt { kind: BcryptKind::Plain, .. } => Algorithm::Bcrypt,
+            DjangoHash::Bcrypt { kind: BcryptKind::Sha256, .. } => Algorithm::BcryptSha256,
             DjangoHash::Salted { digest: HexDigest::Md5, .. } => Algorithm::Md5,
             DjangoHash::Salted { digest: HexDigest::Sha1, .. } => Algorithm::Sha1,
             DjangoHash::Unsalted { digest: HexDigest::Md5, .. } => Algorithm::UnsaltedMd5,
@@ -325,60 +287,7 @@ impl<'a> DjangoHash<'a> {
             DjangoHash::Crypt { .. } => Algorithm::Crypt,
         }
     }
-}
 
-/// A field's cost parameters: what verifying it costs, and what a decoy of
-/// it keeps. Shown as the migration report labels it (`iterations=1000000`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Cost {
-    /// PBKDF2.
-    Iterations(u64),
-    /// argon2.
-    Argon2 {
-        /// The variant.
-        variant: Argon2Variant,
-        /// The version field.
-        version: Argon2Version,
-        /// `m`, in KiB.
-        memory_kib: u32,
-        /// `t`.
-        passes: u32,
-        /// `p`.
-        lanes: u32,
-    },
-    /// bcrypt and bcrypt_sha256.
-    Bcrypt {
-        /// The `$2?$` prefix.
-        prefix: BcryptPrefix,
-        /// The log2 cost.
-        cost: u32,
-    },
-    /// scrypt.
-    Scrypt {
-        /// `N`.
-        n: u64,
-        /// `r`.
-        r: u32,
-        /// `p`.
-        p: u32,
-    },
-}
-
-impl fmt::Display for Cost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Cost::Iterations(iterations) => write!(f, "iterations={iterations}"),
-            Cost::Argon2 { variant, memory_kib, passes, lanes, .. } => {
-                write!(f, "{} m={memory_kib},t={passes},p={lanes}", variant.name())
-            }
-            Cost::Bcrypt { cost, .. } => write!(f, "cost={cost}"),
-            Cost::Scrypt { n, r, p } => write!(f, "N={n},r={r},p={p}"),
-        }
-    }
-}
-
-impl DjangoHash<'_> {
     /// Does verifying it take a verifier's [`crate::Arena`] (argon2 and
     /// scrypt)? Everything else works in a few bytes on the stack.
     pub const fn needs_arena(&self) -> bool {
@@ -387,19 +296,12 @@ impl DjangoHash<'_> {
 
     /// The cost parameters; `None` for the salted and unsalted digests and
     /// crypt, which have none.
-    #[must_use]
-    pub fn cost(&self) -> Option<Cost> {
+    pub const fn cost(&self) -> Option<Cost> {
         match self {
-            DjangoHash::Pbkdf2 { iterations, .. } => Some(Cost::Iterations(*iterations)),
-            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, .. } => Some(Cost::Argon2 {
-                variant: *variant,
-                version: *version,
-                memory_kib: *memory_kib,
-                passes: *passes,
-                lanes: *lanes,
-            }),
-            DjangoHash::Bcrypt { prefix, cost, .. } => Some(Cost::Bcrypt { prefix: *prefix, cost: *cost }),
-            DjangoHash::Scrypt { n, r, p, .. } => Some(Cost::Scrypt { n: *n, r: *r, p: *p }),
+            DjangoHash::Pbkdf2 { params, .. } => Some(Cost::Pbkdf2(*params)),
+            DjangoHash::Argon2 { params, .. } => Some(Cost::Argon2(*params)),
+            DjangoHash::Bcrypt { params, .. } => Some(Cost::Bcrypt(*params)),
+            DjangoHash::Scrypt { params, .. } => Some(Cost::Scrypt(*params)),
             DjangoHash::Salted { .. } | DjangoHash::Unsalted { .. } | DjangoHash::Crypt { .. } => None,
         }
     }
@@ -413,30 +315,23 @@ impl DjangoHash<'_> {
     #[must_use]
     pub fn decoy(&self) -> String {
         let zeros = |s: &str| "0".repeat(s.len());
+        let zero_bytes = |b: &[u8]| vec![0; b.len()];
+        // Zero characters and zero bytes keep every rule the parser checks
+        // (lengths, alphabets, non-empty salts), so each decoy parses.
         match self {
-            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => DjangoHash::Pbkdf2 {
-                algorithm: *algorithm,
-                iterations: *iterations,
-                salt: &zeros(salt),
-                hash: vec![0; hash.len()],
+            DjangoHash::Pbkdf2 { params, salt, hash } => {
+                DjangoHash::Pbkdf2 { params: *params, salt: &zeros(salt), hash: zero_bytes(hash) }.to_string()
             }
-            .to_string(),
-            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => DjangoHash::Argon2 {
-                variant: *variant,
-                version: *version,
-                memory_kib: *memory_kib,
-                passes: *passes,
-                lanes: *lanes,
-                salt: vec![0; salt.len()],
-                hash: vec![0; hash.len()],
+            DjangoHash::Argon2 { params, salt, hash } => {
+                DjangoHash::Argon2 { params: *params, salt: zero_bytes(salt), hash: zero_bytes(hash) }.to_string()
             }
-            .to_string(),
-            DjangoHash::Bcrypt { algorithm, prefix, cost, .. } => {
+            DjangoHash::Bcrypt { kind, params, .. } => {
                 // 22 salt and 31 checksum characters of zero bits ('.').
-                format!("{algorithm}$${}${cost:02}${}", prefix.as_str(), ".".repeat(53))
+                let dots = ".".repeat(53);
+                DjangoHash::Bcrypt { kind: *kind, params: *params, salt: [0; 16], salt_and_checksum: &dots }.to_string()
             }
-            DjangoHash::Scrypt { n, r, p, salt, hash } => {
-                DjangoHash::Scrypt { n: *n, r: *r, p: *p, salt: &zeros(salt), hash: vec![0; hash.len()] }.to_string()
+            DjangoHash::Scrypt { params, salt, hash } => {
+                DjangoHash::Scrypt { params: *params, salt: &zeros(salt), hash: zero_bytes(hash) }.to_string()
             }
             DjangoHash::Salted { digest, salt, hex } => {
                 DjangoHash::Salted { digest: *digest, salt: &zeros(salt), hex: &zeros(hex) }.to_string()
@@ -444,7 +339,7 @@ impl DjangoHash<'_> {
             DjangoHash::Unsalted { digest, prefixed, hex } => {
                 DjangoHash::Unsalted { digest: *digest, prefixed: *prefixed, hex: &zeros(hex) }.to_string()
             }
-            DjangoHash::Crypt { salt_field, .. } => format!("crypt${salt_field}${}", ".".repeat(13)),
+            DjangoHash::Crypt { salt_field, .. } => DjangoHash::Crypt { salt_field, data: &".".repeat(13) }.to_string(),
         }
     }
 }
@@ -453,28 +348,31 @@ impl fmt::Display for DjangoHash<'_> {
     /// Writes the field back exactly as it was parsed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
-                write!(f, "{algorithm}${iterations}${salt}${}", STANDARD.encode(hash))
+            DjangoHash::Pbkdf2 { params, salt, hash } => {
+                write!(f, "{}${}${salt}${}", self.algorithm(), params.iterations(), STANDARD.encode(hash))
             }
-            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => {
-                write!(f, "argon2${}$", variant.name())?;
-                match version {
+            DjangoHash::Argon2 { params, salt, hash } => {
+                write!(f, "argon2${}$", params.variant().name())?;
+                match params.version() {
                     Argon2Version::Implicit10 => {}
                     Argon2Version::V10 => f.write_str("v=16$")?,
                     Argon2Version::V13 => f.write_str("v=19$")?,
                 }
                 write!(
                     f,
-                    "m={memory_kib},t={passes},p={lanes}${}${}",
+                    "m={},t={},p={}${}${}",
+                    params.memory_kib(),
+                    params.passes(),
+                    params.lanes(),
                     STANDARD_NO_PAD.encode(salt),
                     STANDARD_NO_PAD.encode(hash)
                 )
             }
-            DjangoHash::Bcrypt { algorithm, prefix, cost, salt_and_checksum, .. } => {
-                write!(f, "{algorithm}$${}${cost:02}${salt_and_checksum}", prefix.as_str())
+            DjangoHash::Bcrypt { params, salt_and_checksum, .. } => {
+                write!(f, "{}$${}${:02}${salt_and_checksum}", self.algorithm(), params.prefix().as_str(), params.cost())
             }
-            DjangoHash::Scrypt { n, r, p, salt, hash } => {
-                write!(f, "scrypt${n}${salt}${r}${p}${}", STANDARD.encode(hash))
+            DjangoHash::Scrypt { params, salt, hash } => {
+                write!(f, "scrypt${}${salt}${}${}${}", params.n(), params.r(), params.p(), STANDARD.encode(hash))
             }
             DjangoHash::Salted { digest, salt, hex } => write!(f, "{}${salt}${hex}", digest.name()),
             DjangoHash::Unsalted { digest: HexDigest::Sha1, hex, .. } => write!(f, "sha1$${hex}"),
@@ -496,29 +394,25 @@ fn decimal_u32(s: &str) -> Option<u32> {
     decimal(s).and_then(|n| u32::try_from(n).ok())
 }
 
-fn pbkdf2(algorithm: Algorithm, rest: &str) -> Result<DjangoHash<'_>, Error> {
-    let bad = |reason| Error::malformed(algorithm, reason);
+// The parsers below answer only the reason; `parse` adds the algorithm.
+
+fn pbkdf2(digest: Pbkdf2Digest, rest: &str) -> Result<DjangoHash<'_>, Malformed> {
     let mut fields = rest.splitn(3, '$');
     let (Some(iterations), Some(salt), Some(hash)) = (fields.next(), fields.next(), fields.next()) else {
-        return Err(bad("expected iterations$salt$hash"));
+        return Err(Malformed::Fields);
     };
-    let iterations = decimal(iterations).ok_or(bad("the iteration count is not a plain decimal number"))?;
-    if iterations == 0 {
-        return Err(bad("the iteration count is 0"));
-    }
+    let params = Pbkdf2Params::new(digest, decimal(iterations).ok_or(Malformed::Iterations)?)?;
     if salt.is_empty() {
-        return Err(bad("the salt is empty"));
+        return Err(Malformed::EmptySalt);
     }
-    let hash = STANDARD.decode(hash).map_err(|_| bad("the hash is not canonical padded base64"))?;
-    let expected = if algorithm == Algorithm::Pbkdf2Sha256 { 32 } else { 20 };
-    if hash.len() != expected {
-        return Err(bad("the hash has the wrong length for its digest"));
+    let hash = STANDARD.decode(hash).map_err(|_| Malformed::HashEncoding)?;
+    if hash.len() != digest.key_len() {
+        return Err(Malformed::HashLength);
     }
-    Ok(DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash })
+    Ok(DjangoHash::Pbkdf2 { params, salt, hash })
 }
 
-fn argon2(rest: &str) -> Result<DjangoHash<'_>, Error> {
-    let bad = |reason| Error::malformed(Algorithm::Argon2, reason);
+fn argon2(rest: &str) -> Result<DjangoHash<'_>, Malformed> {
     let fields: Vec<&str> = rest.split('$').collect();
     let (variant, version, params, salt, hash) = match fields.as_slice() {
         [variant, params, salt, hash] => (*variant, Argon2Version::Implicit10, *params, *salt, *hash),
@@ -526,155 +420,123 @@ fn argon2(rest: &str) -> Result<DjangoHash<'_>, Error> {
             let version = match *version {
                 "v=16" => Argon2Version::V10,
                 "v=19" => Argon2Version::V13,
-                _ => return Err(bad("the version is not v=16 or v=19")),
+                _ => return Err(Malformed::Argon2Version),
             };
             (*variant, version, *params, *salt, *hash)
         }
-        _ => return Err(bad("expected variant$[v=..$]m=..,t=..,p=..$salt$hash")),
+        _ => return Err(Malformed::Fields),
     };
     let variant = match variant {
         "argon2id" => Argon2Variant::Id,
         "argon2i" => Argon2Variant::I,
         "argon2d" => Argon2Variant::D,
-        _ => return Err(bad("the variant is not argon2id, argon2i or argon2d")),
+        _ => return Err(Malformed::Argon2Variant),
     };
     let mut params = params.split(',');
     let mut param = |name: &str| {
-        params
-            .next()
-            .and_then(|p| p.strip_prefix(name))
-            .and_then(decimal_u32)
-            .ok_or(bad("parameters must be exactly m=<int>,t=<int>,p=<int>"))
+        params.next().and_then(|p| p.strip_prefix(name)).and_then(decimal_u32).ok_or(Malformed::Argon2Parameters)
     };
     let (memory_kib, passes, lanes) = (param("m=")?, param("t=")?, param("p=")?);
     if params.next().is_some() {
-        return Err(bad("parameters must be exactly m=<int>,t=<int>,p=<int>"));
+        return Err(Malformed::Argon2Parameters);
     }
-    if passes == 0 {
-        return Err(bad("t is 0"));
+    let params = Argon2Params::new(variant, version, memory_kib, passes, lanes)?;
+    let salt = STANDARD_NO_PAD.decode(salt).map_err(|_| Malformed::SaltEncoding)?;
+    if !ARGON2_SALT.contains(&salt.len()) {
+        return Err(Malformed::Argon2Salt);
     }
-    if lanes == 0 || lanes > argon2::Params::MAX_P_COST {
-        return Err(bad("p is out of range"));
+    let hash = STANDARD_NO_PAD.decode(hash).map_err(|_| Malformed::HashEncoding)?;
+    if !ARGON2_OUTPUT.contains(&hash.len()) {
+        return Err(Malformed::HashLength);
     }
-    if u64::from(memory_kib) < 8 * u64::from(lanes) {
-        return Err(bad("m is less than 8 * p"));
-    }
-    let salt = STANDARD_NO_PAD.decode(salt).map_err(|_| bad("the salt is not canonical unpadded base64"))?;
-    if salt.len() < argon2::MIN_SALT_LEN {
-        return Err(bad("the salt is shorter than 8 bytes"));
-    }
-    let hash = STANDARD_NO_PAD.decode(hash).map_err(|_| bad("the hash is not canonical unpadded base64"))?;
-    if hash.len() < argon2::Params::MIN_OUTPUT_LEN {
-        return Err(bad("the hash is shorter than 4 bytes"));
-    }
-    Ok(DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash })
+    Ok(DjangoHash::Argon2 { params, salt, hash })
 }
 
-fn bcrypt(algorithm: Algorithm, rest: &str) -> Result<DjangoHash<'_>, Error> {
-    let bad = |reason| Error::malformed(algorithm, reason);
+fn bcrypt(kind: BcryptKind, rest: &str) -> Result<DjangoHash<'_>, Malformed> {
     // rest is "$2b$12$" + 22 salt + 31 checksum characters; checked ASCII
     // first, so the fixed offsets below are character boundaries.
     let fields = (rest.len() == 60 && rest.is_ascii())
         .then(|| (rest.get(..1), rest.get(1..3), rest.get(3..4), rest.get(4..6), rest.get(6..7), rest.get(7..)));
     let Some((Some("$"), Some(prefix), Some("$"), Some(cost), Some("$"), Some(salt_and_checksum))) = fields else {
-        return Err(bad("expected $2b$<cost>$<53 characters>"));
+        return Err(Malformed::Fields);
     };
+    let (salt_chars, checksum) = salt_and_checksum.split_at_checked(22).ok_or(Malformed::Fields)?;
     let prefix = match prefix {
         "2a" => BcryptPrefix::A,
         "2b" => BcryptPrefix::B,
         "2x" => BcryptPrefix::X,
         "2y" => BcryptPrefix::Y,
-        _ => return Err(bad("the prefix is not 2a, 2b, 2x or 2y")),
+        _ => return Err(Malformed::BcryptPrefix),
     };
     let cost = match cost.as_bytes() {
         [a @ b'0'..=b'9', b @ b'0'..=b'9'] => u32::from(a - b'0') * 10 + u32::from(b - b'0'),
-        _ => return Err(bad("the cost is not two digits")),
+        _ => return Err(Malformed::BcryptCostDigits),
     };
-    if !(4..=31).contains(&cost) {
-        return Err(bad("the cost is outside 04 to 31"));
-    }
-    let (salt_chars, checksum) = salt_and_checksum.split_at_checked(22).ok_or(bad("expected 53 characters"))?;
+    let params = BcryptParams::new(prefix, cost)?;
     let mut salt = [0u8; 16];
     match bcrypt::BASE_64.decode_slice(salt_chars, &mut salt) {
         Ok(16) => {}
-        _ => return Err(bad("the salt is not canonical bcrypt base64")),
+        _ => return Err(Malformed::BcryptSalt),
     }
     let mut raw = [0u8; 23];
     match bcrypt::BASE_64.decode_slice(checksum, &mut raw) {
         Ok(23) => {}
-        _ => return Err(bad("the checksum is not canonical bcrypt base64")),
+        _ => return Err(Malformed::BcryptChecksum),
     }
-    Ok(DjangoHash::Bcrypt { algorithm, prefix, cost, salt, salt_and_checksum })
+    Ok(DjangoHash::Bcrypt { kind, params, salt, salt_and_checksum })
 }
 
-fn scrypt(rest: &str) -> Result<DjangoHash<'_>, Error> {
-    let bad = |reason| Error::malformed(Algorithm::Scrypt, reason);
+fn scrypt(rest: &str) -> Result<DjangoHash<'_>, Malformed> {
     let fields: Vec<&str> = rest.split('$').collect();
     let [n, salt, r, p, hash] = fields.as_slice() else {
-        return Err(bad("expected N$salt$r$p$hash"));
+        return Err(Malformed::Fields);
     };
-    let n = decimal(n).ok_or(bad("N is not a plain decimal number"))?;
-    let r = decimal_u32(r).filter(|&r| r > 0).ok_or(bad("r is not a positive decimal number"))?;
-    let p = decimal_u32(p).filter(|&p| p > 0).ok_or(bad("p is not a positive decimal number"))?;
-    if n < 2 || !n.is_power_of_two() {
-        return Err(bad("N is not a power of two above 1"));
-    }
-    // RFC 7914 (and OpenSSL, which Django calls): N < 2^(128 * r / 8),
-    // r * p < 2^30.
-    if u64::from(r) < 4 && n >= 1u64 << (16 * r) {
-        return Err(bad("N is not below 2^(16 * r)"));
-    }
-    if u64::from(r) * u64::from(p) >= 1 << 30 {
-        return Err(bad("r * p is not below 2^30"));
-    }
+    let n = decimal(n).ok_or(Malformed::ScryptN)?;
+    let r = decimal_u32(r).ok_or(Malformed::ScryptR)?;
+    let p = decimal_u32(p).ok_or(Malformed::ScryptP)?;
+    let params = ScryptParams::new(n, r, p)?;
     if salt.is_empty() {
-        return Err(bad("the salt is empty"));
+        return Err(Malformed::EmptySalt);
     }
-    let hash = STANDARD.decode(hash).map_err(|_| bad("the hash is not canonical padded base64"))?;
+    let hash = STANDARD.decode(hash).map_err(|_| Malformed::HashEncoding)?;
     if hash.len() != 64 {
-        return Err(bad("the hash is not 64 bytes"));
+        return Err(Malformed::HashLength);
     }
-    Ok(DjangoHash::Scrypt { n, r, p, salt, hash })
+    Ok(DjangoHash::Scrypt { params, salt, hash })
 }
 
-fn salted(digest: HexDigest, rest: &str) -> Result<DjangoHash<'_>, Error> {
-    // For errors, from the one mapping of digests to algorithms.
-    let algorithm = DjangoHash::Salted { digest, salt: "", hex: "" }.algorithm();
-    let bad = |reason| Error::malformed(algorithm, reason);
-    let (salt, hex) = rest.split_once('$').ok_or(bad("expected salt$hex"))?;
+fn salted(digest: HexDigest, rest: &str) -> Result<DjangoHash<'_>, Malformed> {
+    let (salt, hex) = rest.split_once('$').ok_or(Malformed::Fields)?;
     if salt.is_empty() {
-        return Err(bad("the salt is empty"));
+        return Err(Malformed::EmptySalt);
     }
-    check_hex(algorithm, digest, hex)?;
+    check_hex(digest, hex)?;
     Ok(DjangoHash::Salted { digest, salt, hex })
 }
 
 fn unsalted(digest: HexDigest, prefixed: bool, hex: &str) -> Result<DjangoHash<'_>, Error> {
     let hash = DjangoHash::Unsalted { digest, prefixed, hex };
-    check_hex(hash.algorithm(), digest, hex)?;
+    check_hex(digest, hex).map_err(|reason| Error::malformed(hash.algorithm(), reason))?;
     Ok(hash)
 }
 
-fn check_hex(algorithm: Algorithm, digest: HexDigest, hex: &str) -> Result<(), Error> {
+fn check_hex(digest: HexDigest, hex: &str) -> Result<(), Malformed> {
     if hex.len() == digest.hex_len() && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         Ok(())
     } else {
-        Err(Error::malformed(algorithm, "the digest is not lowercase hex of the right length"))
+        Err(Malformed::HexDigest)
     }
 }
 
 fn crypt(rest: &str) -> Result<DjangoHash<'_>, Error> {
     let bad = |reason| Error::malformed(Algorithm::Crypt, reason);
-    let (salt_field, data) = rest.split_once('$').ok_or(bad("expected $$<13 characters>"))?;
+    let (salt_field, data) = rest.split_once('$').ok_or(bad(Malformed::Fields))?;
     if data.starts_with(['$', '_']) {
-        return Err(Error::Unsupported {
-            algorithm: Algorithm::Crypt,
-            reason: "only traditional DES crypt(3) is supported",
-        });
+        return Err(Error::unsupported(Algorithm::Crypt, Unsupported::CryptMethod));
     }
     let crypt_alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'/';
     if data.len() != 13 || !data.bytes().all(crypt_alphabet) {
-        return Err(bad("expected 13 characters of [./0-9A-Za-z]"));
+        return Err(bad(Malformed::CryptData));
     }
     Ok(DjangoHash::Crypt { salt_field, data })
 }

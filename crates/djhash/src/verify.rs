@@ -9,9 +9,9 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use crate::arena::Arena;
+use crate::error::{Malformed, Unsupported};
 use crate::limits::Limits;
-use crate::parse::Argon2Variant;
-use crate::{Algorithm, DjangoHash, Error, HexDigest};
+use crate::{Algorithm, BcryptKind, DjangoHash, Error, HexDigest, Pbkdf2Digest, Pbkdf2Params};
 
 /// Verifies Django password fields under a set of [`Limits`], with its
 /// large working memory in one [`Arena`].
@@ -58,32 +58,22 @@ impl Verifier {
     pub fn verify_parsed(&mut self, password: &[u8], hash: &DjangoHash<'_>) -> Result<bool, Error> {
         self.limits.check(hash)?;
         match hash {
-            DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash } => {
-                Ok(pbkdf2(*algorithm, password, salt.as_bytes(), *iterations, hash))
-            }
-            DjangoHash::Argon2 { variant, version, memory_kib, passes, lanes, salt, hash } => {
-                let algorithm = match variant {
-                    Argon2Variant::D => argon2::Algorithm::Argon2d,
-                    Argon2Variant::I => argon2::Algorithm::Argon2i,
-                    Argon2Variant::Id => argon2::Algorithm::Argon2id,
-                };
-                let version = argon2::Version::try_from(version.number())
-                    .map_err(|_| Error::malformed(Algorithm::Argon2, "a version argon2 refuses"))?;
-                let params = argon2::Params::new(*memory_kib, *passes, *lanes, Some(hash.len()))
-                    .map_err(|_| Error::malformed(Algorithm::Argon2, "parameters argon2 refuses"))?;
-                let memory = self.arena.argon2(&self.limits, params.block_count())?;
+            DjangoHash::Pbkdf2 { params, salt, hash } => Ok(pbkdf2(*params, password, salt.as_bytes(), hash)),
+            DjangoHash::Argon2 { params, salt, hash } => {
+                let argon2_params = params.to_argon2(hash.len());
+                let memory = self.arena.argon2(&self.limits, argon2_params.block_count())?;
                 let mut out = alloc::vec![0u8; hash.len()];
-                argon2::Argon2::new(algorithm, version, params)
+                argon2::Argon2::new(params.variant().to_argon2(), params.version().to_argon2(), argon2_params)
                     .hash_password_into_with_memory(password, salt, &mut out, memory)
-                    .map_err(|_| Error::malformed(Algorithm::Argon2, "inputs argon2 refuses"))?;
+                    .map_err(|_| Error::unsupported(Algorithm::Argon2, Unsupported::Argon2Password))?;
                 Ok(bool::from(out.ct_eq(hash)))
             }
-            DjangoHash::Bcrypt { algorithm, cost, salt, salt_and_checksum, .. } => {
-                Ok(bcrypt(*algorithm == Algorithm::BcryptSha256, password, *cost, *salt, salt_and_checksum))
+            DjangoHash::Bcrypt { kind, params, salt, salt_and_checksum } => {
+                Ok(bcrypt(*kind, password, params.cost(), *salt, salt_and_checksum))
             }
-            DjangoHash::Scrypt { n, r, p, salt, hash } => {
-                let params = crate::scrypt::Params::new(*n, *r, *p)
-                    .ok_or(Error::malformed(Algorithm::Scrypt, "parameters this platform cannot address"))?;
+            DjangoHash::Scrypt { params, salt, hash } => {
+                let params = crate::scrypt::Params::new(params.n(), params.r(), params.p())
+                    .ok_or(Error::unsupported(Algorithm::Scrypt, Unsupported::ScryptAddressSpace))?;
                 let key = self.arena.scrypt(&self.limits, password, salt.as_bytes(), params)?;
                 Ok(bool::from(key.ct_eq(hash.as_slice())))
             }
@@ -94,15 +84,19 @@ impl Verifier {
     }
 }
 
-fn pbkdf2(algorithm: Algorithm, password: &[u8], salt: &[u8], iterations: u64, expected: &[u8]) -> bool {
-    // Limits::check bounds iterations by a u32 cap.
-    let rounds = u32::try_from(iterations).unwrap_or(u32::MAX);
-    if algorithm == Algorithm::Pbkdf2Sha1 {
-        let mut out = [0u8; 20];
-        pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, &mut out);
-        bool::from(out.ct_eq(expected))
-    } else {
-        bool::from(crate::pbkdf2_sha256::pbkdf2_hmac_sha256(password, salt, rounds).ct_eq(expected))
+/// Limits::check has bounded the iterations by a `u32` cap.
+#[expect(clippy::expect_used, reason = "Limits::max_pbkdf2_iterations is a u32, checked before any work")]
+fn pbkdf2(params: Pbkdf2Params, password: &[u8], salt: &[u8], expected: &[u8]) -> bool {
+    let rounds = u32::try_from(params.iterations()).expect("under a u32 cap");
+    match params.digest() {
+        Pbkdf2Digest::Sha1 => {
+            let mut out = [0u8; 20];
+            pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, &mut out);
+            bool::from(out.ct_eq(expected))
+        }
+        Pbkdf2Digest::Sha256 => {
+            bool::from(crate::pbkdf2_sha256::pbkdf2_hmac_sha256(password, salt, rounds).ct_eq(expected))
+        }
     }
 }
 
@@ -110,13 +104,14 @@ fn pbkdf2(algorithm: Algorithm, password: &[u8], salt: &[u8], iterations: u64, e
 /// password with the hex SHA-256 of it (64 bytes, so never truncated); plain
 /// bcrypt keeps the first 72 bytes. bcrypt then hashes the key with a NUL
 /// terminator, itself cut at 72 bytes.
-fn bcrypt(sha256_first: bool, password: &[u8], cost: u32, salt: [u8; 16], stored: &str) -> bool {
+fn bcrypt(kind: BcryptKind, password: &[u8], cost: u32, salt: [u8; 16], stored: &str) -> bool {
     let mut prehashed = [0u8; 64];
-    let password = if sha256_first {
-        hex_lower(&Sha256::digest(password), &mut prehashed);
-        &prehashed[..]
-    } else {
-        password.get(..72).unwrap_or(password)
+    let password = match kind {
+        BcryptKind::Sha256 => {
+            hex_lower(&Sha256::digest(password), &mut prehashed);
+            &prehashed[..]
+        }
+        BcryptKind::Plain => password.get(..72).unwrap_or(password),
     };
     let mut key = [0u8; 72];
     let len = (password.len() + 1).min(72);
@@ -181,14 +176,13 @@ fn hex_lower(bytes: &[u8], out: &mut [u8]) -> usize {
 fn crypt(password: &[u8], data: &str) -> Result<bool, Error> {
     if password.contains(&0) {
         // Python refuses to pass an embedded NUL to crypt(3); Django raises.
-        return Err(Error::Unsupported {
-            algorithm: Algorithm::Crypt,
-            reason: "crypt(3) cannot take a password containing NUL",
-        });
+        return Err(Error::unsupported(Algorithm::Crypt, Unsupported::CryptNul));
     }
-    let salt = data.get(..2).unwrap_or_default();
+    // The parser checked 13 characters of crypt(3)'s alphabet: the first two
+    // are a salt pwhash takes.
+    let (salt, _) = data.split_at_checked(2).ok_or(Error::malformed(Algorithm::Crypt, Malformed::CryptData))?;
     #[allow(deprecated)] // pwhash deprecates DES crypt for new hashes; we only verify.
     let computed = pwhash::unix_crypt::hash_with(salt, password)
-        .map_err(|_| Error::malformed(Algorithm::Crypt, "the salt is not two crypt(3) characters"))?;
+        .map_err(|_| Error::malformed(Algorithm::Crypt, Malformed::CryptData))?;
     Ok(bool::from(computed.as_bytes().ct_eq(data.as_bytes())))
 }

@@ -30,7 +30,7 @@ use answer::{Reply, Route};
 use djedge_snapshot::{
     DECOY_KEY, Migration, Profile, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys, username_key,
 };
-use djhash::{Algorithm, DjangoHash, Verifier};
+use djhash::{DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -42,10 +42,10 @@ pub use access::{
     MIN_API_TOKEN_CHARS, SettingsError, TokenRefusal,
 };
 pub use answer::{ApiError, Event, WrongCredentials};
+/// The digest a [`Pbkdf2Offload`] is asked for.
+pub use djhash::Pbkdf2Digest;
 pub use memory::MemoryStore;
-pub use platform::{
-    Clock, Fetch, FetchError, Memory, MigrationPage, NoOffload, Pbkdf2Hash, Pbkdf2Offload, Store, StoreError,
-};
+pub use platform::{Clock, Fetch, FetchError, Memory, MigrationPage, NoOffload, Pbkdf2Offload, Store, StoreError};
 
 /// Request bodies larger than this get a 400: the largest real one is a
 /// login with a long password.
@@ -249,11 +249,13 @@ impl<'a, P: Platform> Edge<'a, P> {
     /// (a 503 only when the tenant's keys cannot be had at all).
     async fn authorize(&self, header: Option<&str>) -> Result<(), ApiError> {
         let access = &self.config.access;
-        let presented = header.and_then(bearer_token).unwrap_or_default();
+        let Some(presented) = header.and_then(bearer_token).filter(|token| !token.is_empty()) else {
+            return Err(ApiError::Unauthorized);
+        };
         if access.is_static_token(presented) {
             return Ok(());
         }
-        if !access.accepts_auth0() || presented.is_empty() {
+        if !access.accepts_auth0() {
             return Err(ApiError::Unauthorized);
         }
         match self.check_auth0_token(presented).await {
@@ -461,12 +463,11 @@ impl<'a, P: Platform> Edge<'a, P> {
         // The caps, once, before any work: offloaded, native, or waiting for
         // an arena (a hash over them never waits).
         self.config.limits.check(&hash)?;
-        if let DjangoHash::Pbkdf2 { algorithm, iterations, salt, hash: expected } = &hash {
-            let kind = if *algorithm == Algorithm::Pbkdf2Sha1 { Pbkdf2Hash::Sha1 } else { Pbkdf2Hash::Sha256 };
-            if let Ok(rounds) = u32::try_from(*iterations)
+        if let DjangoHash::Pbkdf2 { params, salt, hash: expected, .. } = &hash {
+            if let Ok(rounds) = u32::try_from(params.iterations())
                 && u64::from(rounds) <= self.config.offload_max_iterations
                 && let Some(derived) =
-                    self.platform.pbkdf2(kind, password, salt.as_bytes(), rounds, expected.len()).await
+                    self.platform.pbkdf2(params.digest(), password, salt.as_bytes(), rounds, expected.len()).await
             {
                 return Ok(bool::from(derived.ct_eq(expected)));
             }

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use djedge_snapshot::Migration;
+use djhash::Pbkdf2Digest;
 use serde::Serialize;
 
 /// The store could not answer; the request gets a 503 and the caller
@@ -58,15 +59,6 @@ pub trait Memory {
     }
 }
 
-/// Which PBKDF2 an offload is asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pbkdf2Hash {
-    /// PBKDF2-HMAC-SHA256 (`pbkdf2_sha256`).
-    Sha256,
-    /// PBKDF2-HMAC-SHA1 (`pbkdf2_sha1`).
-    Sha1,
-}
-
 /// The runtime's own PBKDF2 (WebCrypto in a Worker), faster than Wasm.
 pub trait Pbkdf2Offload {
     /// The derived key, or `None` when the runtime refuses (Cloudflare caps
@@ -74,7 +66,7 @@ pub trait Pbkdf2Offload {
     /// the key itself.
     fn pbkdf2(
         &self,
-        hash: Pbkdf2Hash,
+        digest: Pbkdf2Digest,
         password: &[u8],
         salt: &[u8],
         iterations: u32,
@@ -88,7 +80,7 @@ pub trait Pbkdf2Offload {
 pub struct NoOffload;
 
 impl Pbkdf2Offload for NoOffload {
-    fn pbkdf2(&self, _: Pbkdf2Hash, _: &[u8], _: &[u8], _: u32, _: usize) -> impl Future<Output = Option<Vec<u8>>> {
+    fn pbkdf2(&self, _: Pbkdf2Digest, _: &[u8], _: &[u8], _: u32, _: usize) -> impl Future<Output = Option<Vec<u8>>> {
         std::future::ready(None)
     }
 }

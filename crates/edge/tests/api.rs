@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 
 use djedge_edge::{
-    Clock, Config, Edge, Fetch, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Hash, Pbkdf2Offload, Request, State,
-    Store, StoreError,
+    Clock, Config, Edge, Fetch, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Digest, Pbkdf2Offload, Request,
+    State, Store, StoreError,
 };
 use djedge_snapshot::{DECOY_KEY, Migration, StoredValue, UserId, UserRecord, email_key, id_key, username_key};
 
@@ -113,14 +113,14 @@ impl Clock for TestPlatform {
 impl Pbkdf2Offload for TestPlatform {
     fn pbkdf2(
         &self,
-        hash: Pbkdf2Hash,
+        digest: Pbkdf2Digest,
         password: &[u8],
         salt: &[u8],
         iterations: u32,
         length: usize,
     ) -> impl Future<Output = Option<Vec<u8>>> {
         self.offloaded_salts.borrow_mut().push(String::from_utf8_lossy(salt).into_owned());
-        let computed = (self.offload == Offload::Computes && hash == Pbkdf2Hash::Sha256 && length == 32)
+        let computed = (self.offload == Offload::Computes && digest == Pbkdf2Digest::Sha256 && length == 32)
             .then(|| djhash::pbkdf2_hmac_sha256(password, salt, iterations).to_vec());
         ready(computed)
     }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 
 use djedge_edge::{
-    Access, Clock, Config, Edge, Fetch, FetchError, Memory, MemoryStore, MigrationPage, NoOffload, Outcome, Pbkdf2Hash,
-    Pbkdf2Offload, Request, SettingsError, State, Store, StoreError,
+    Access, Clock, Config, Edge, Fetch, FetchError, Memory, MemoryStore, MigrationPage, NoOffload, Outcome,
+    Pbkdf2Digest, Pbkdf2Offload, Request, SettingsError, State, Store, StoreError,
 };
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -120,7 +120,7 @@ impl Clock for Tenant {
 impl Memory for Tenant {}
 
 impl Pbkdf2Offload for Tenant {
-    fn pbkdf2(&self, h: Pbkdf2Hash, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
+    fn pbkdf2(&self, h: Pbkdf2Digest, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
         NoOffload.pbkdf2(h, p, s, i, l)
     }
 }

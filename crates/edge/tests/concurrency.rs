@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use djedge_edge::{Clock, Config, Edge, Memory, MemoryStore, MigrationPage, NoOffload, Pbkdf2Offload, Request, State};
-use djedge_edge::{Fetch, Pbkdf2Hash, Store, StoreError};
+use djedge_edge::{Fetch, Pbkdf2Digest, Store, StoreError};
 use djedge_snapshot::{DECOY_KEY, UserId, UserRecord, username_key};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
@@ -94,7 +94,7 @@ impl Memory for YieldingStore {}
 impl Fetch for YieldingStore {}
 
 impl Pbkdf2Offload for YieldingStore {
-    fn pbkdf2(&self, h: Pbkdf2Hash, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
+    fn pbkdf2(&self, h: Pbkdf2Digest, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
         NoOffload.pbkdf2(h, p, s, i, l)
     }
 }

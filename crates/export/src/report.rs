@@ -79,22 +79,20 @@ impl Report {
     pub fn add_user(&mut self, user: &UserRecord, limits: &djhash::Limits) {
         self.users += 1;
         let problem = |reason: String| Entry { id: Some(user.id), username: Some(user.username.clone()), reason };
-        let (format, cost, hash_problem) = classify(&user.password, limits);
-        if user.is_active && hash_problem.is_none() {
-            let decoy = self
-                .decoys
-                .entry((format, cost))
-                .or_insert_with(|| (0, DjangoHash::parse(&user.password).map(|h| h.decoy()).unwrap_or_default()));
-            decoy.0 += 1;
+        let (format, cost, verifiable) = classify(&user.password, limits);
+        if user.is_active
+            && let Ok(hash) = &verifiable
+        {
+            self.decoys.entry((format, cost)).or_insert_with(|| (0, hash.decoy())).0 += 1;
         }
         *self.costs.entry((format, cost)).or_default() += 1;
         if user.is_active {
             self.active += 1;
         }
-        match (user.is_active, hash_problem) {
-            (true, None) => self.lazily_migratable += 1,
+        match (user.is_active, verifiable) {
+            (true, Ok(_)) => self.lazily_migratable += 1,
             (false, _) => self.cannot_migrate_lazily.push(problem("inactive".into())),
-            (true, Some(reason)) => self.cannot_migrate_lazily.push(problem(reason)),
+            (true, Err(reason)) => self.cannot_migrate_lazily.push(problem(reason)),
         }
         if user.email.is_empty() {
             self.empty_emails.push(user.id);
@@ -130,16 +128,20 @@ impl Report {
     }
 }
 
-/// The format label, cost and (if the edge cannot verify it) why.
-fn classify(password: &str, limits: &djhash::Limits) -> (&'static str, Option<Cost>, Option<String>) {
+/// The format label, the cost, and the hash the edge can verify or why it
+/// cannot.
+fn classify<'a>(
+    password: &'a str,
+    limits: &djhash::Limits,
+) -> (&'static str, Option<Cost>, Result<DjangoHash<'a>, String>) {
     match DjangoHash::parse(password) {
         Ok(hash) => {
-            let over_cap = limits.check(&hash).err().map(|e| e.to_string());
-            (hash.algorithm().name(), hash.cost(), over_cap)
+            let (format, cost) = (hash.algorithm().name(), hash.cost());
+            (format, cost, limits.check(&hash).map(|()| hash).map_err(|e| e.to_string()))
         }
-        Err(djhash::Error::Unusable) => ("unusable", None, Some("unusable_password".into())),
-        Err(djhash::Error::UnknownAlgorithm) => ("unknown", None, Some(djhash::Error::UnknownAlgorithm.to_string())),
-        Err(e) => ("malformed", None, Some(e.to_string())),
+        Err(djhash::Error::Unusable) => ("unusable", None, Err("unusable_password".into())),
+        Err(djhash::Error::UnknownAlgorithm) => ("unknown", None, Err(djhash::Error::UnknownAlgorithm.to_string())),
+        Err(e) => ("malformed", None, Err(e.to_string())),
     }
 }
 

@@ -216,10 +216,9 @@ impl Source {
     /// How many rows the user table has (for progress).
     pub(crate) async fn count(&self) -> Result<u64, ExportError> {
         let sql = format!("SELECT {} FROM {}", self.int("COUNT(*)"), self.quote(&self.table.table));
-        let mut count = 0;
-        // Only a progress bar's length: a count the database cannot give is 0.
-        for_each_row!(self, sql, |row| count = row.int(0).and_then(|n| u64::try_from(n).ok()).unwrap_or(0));
-        Ok(count)
+        let mut count = None;
+        for_each_row!(self, sql.clone(), |row| count = row.int(0).and_then(|n| u64::try_from(n).ok()));
+        count.ok_or_else(|| ExportError::Database(format!("{sql} gave no row count")))
     }
 
     /// Group names by user id.

@@ -70,7 +70,7 @@ async fn every_django_user_logs_in_through_the_snapshot() {
 
     // The decoy has the cost most users have, and no user's password matches it.
     let decoy = djhash::DjangoHash::parse(&kv[DECOY_KEY]).unwrap();
-    assert!(matches!(decoy, djhash::DjangoHash::Pbkdf2 { iterations: 1_000_000, .. }), "{decoy}");
+    assert!(matches!(decoy.cost(), Some(djhash::Cost::Pbkdf2(p)) if p.iterations() == 1_000_000), "{decoy}");
     for password in passwords["passwords"].as_object().unwrap().values().filter_map(|p| p.as_str()) {
         assert_eq!(verifier.verify_parsed(password.as_bytes(), &decoy), Ok(false));
     }

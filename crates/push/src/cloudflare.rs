@@ -44,7 +44,7 @@ pub struct Cloudflare {
 }
 
 /// Cloudflare's answer envelope.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Envelope {
     #[serde(default)]
     success: bool,
@@ -75,10 +75,25 @@ impl Envelope {
         if messages.is_empty() { "no error message".into() } else { messages.join("; ") }
     }
 
-    /// Keys the bulk endpoints say did not land.
-    fn unsuccessful_keys(&self) -> Vec<String> {
-        let keys = self.result.as_ref().and_then(|r| r.get("unsuccessful_keys")).and_then(Value::as_array);
-        keys.map(|keys| keys.iter().filter_map(|k| k.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    /// Cloudflare's envelope from an answer's body; a body that is not one
+    /// (a proxy's HTML page) is refused with its status, not read as empty.
+    fn parse(status: u16, text: &str) -> Result<Self, PushError> {
+        serde_json::from_str(text).map_err(|_| PushError::Refused {
+            status,
+            message: format!("not a Cloudflare API answer: {:?}", text.chars().take(200).collect::<String>()),
+        })
+    }
+
+    /// Keys the bulk endpoints say did not land (none when the result has no
+    /// such list, as Cloudflare answers when every key landed).
+    fn unsuccessful_keys(&self, status: u16) -> Result<Vec<String>, PushError> {
+        match self.result.as_ref().and_then(|r| r.get("unsuccessful_keys")) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(keys) => serde_json::from_value(keys.clone()).map_err(|_| PushError::Refused {
+                status,
+                message: format!("unsuccessful_keys is not a list of keys: {keys}"),
+            }),
+        }
     }
 }
 
@@ -187,11 +202,11 @@ impl Cloudflare {
         let mut body = body;
         for _ in 0..self.options.attempts.max(1) {
             let (status, text) = self.request(method, url, Some(&body))?;
-            let envelope: Envelope = serde_json::from_str(&text).unwrap_or_default();
+            let envelope = Envelope::parse(status, &text)?;
             if !(200..300).contains(&status) || !envelope.success {
                 return Err(PushError::Refused { status, message: envelope.messages() });
             }
-            let unsuccessful = envelope.unsuccessful_keys();
+            let unsuccessful = envelope.unsuccessful_keys(status)?;
             if unsuccessful.is_empty() {
                 return Ok(());
             }
@@ -217,10 +232,7 @@ impl Kv for Cloudflare {
                 status: 200,
                 message: format!("the namespace's {SNAPSHOT_KEY} is not a djedge stamp: {e}"),
             }),
-            (status, text) => Err(PushError::Refused {
-                status,
-                message: serde_json::from_str::<Envelope>(&text).unwrap_or_default().messages(),
-            }),
+            (status, text) => Err(PushError::Refused { status, message: Envelope::parse(status, &text)?.messages() }),
         }
     }
 

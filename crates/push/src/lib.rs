@@ -314,10 +314,10 @@ pub fn push(
     progress.start(total);
     let mut done = 0;
     for file in &manifest.files {
-        let landed = state.targets.get(&target).and_then(|t| t.landed.get(&file.path)).copied().unwrap_or(0);
+        let landed = state.targets.get(&target).and_then(|t| t.landed.get(&file.path)).copied();
         for (n, chunk) in chunks(dir, file)?.into_iter().enumerate() {
             done += chunk.len() as u64;
-            if n < landed {
+            if landed.is_some_and(|landed| n < landed) {
                 pushed.resumed += chunk.len() as u64;
                 progress.advance(done);
                 continue;

@@ -165,7 +165,10 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SnapshotError> {
 /// The file cannot be written or renamed.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    let Some(name) = path.file_name() else {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{} names no file", path.display())));
+    };
+    let mut name = name.to_os_string();
     name.push(".partial");
     let temporary = path.with_file_name(name);
     let mut file = std::fs::File::create(&temporary)?;

@@ -8,7 +8,7 @@ mod webcrypto;
 use std::sync::{LazyLock, OnceLock};
 
 use djedge_edge::{
-    Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MigrationPage, Pbkdf2Hash, Pbkdf2Offload,
+    Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MigrationPage, Pbkdf2Digest, Pbkdf2Offload,
     RESPONSE_HEADERS, SettingsError, State, Store, StoreError,
 };
 use djedge_snapshot::{MIGRATED_PREFIX, Migration, migrated_key};
@@ -81,13 +81,13 @@ impl Fetch for WorkerPlatform {
 impl Pbkdf2Offload for WorkerPlatform {
     async fn pbkdf2(
         &self,
-        hash: Pbkdf2Hash,
+        digest: Pbkdf2Digest,
         password: &[u8],
         salt: &[u8],
         iterations: u32,
         length: usize,
     ) -> Option<Vec<u8>> {
-        webcrypto::pbkdf2(hash, password, salt, iterations, length).await
+        webcrypto::pbkdf2(digest, password, salt, iterations, length).await
     }
 }
 

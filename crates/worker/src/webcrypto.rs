@@ -2,7 +2,7 @@
 //! than Wasm. Cloudflare refuses more than 100,000 iterations in production;
 //! any refusal or error is `None`, and the core derives the key itself.
 
-use djedge_edge::Pbkdf2Hash;
+use djedge_edge::Pbkdf2Digest;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -23,7 +23,7 @@ extern "C" {
 }
 
 pub(crate) async fn pbkdf2(
-    hash: Pbkdf2Hash,
+    digest: Pbkdf2Digest,
     password: &[u8],
     salt: &[u8],
     iterations: u32,
@@ -33,9 +33,9 @@ pub(crate) async fn pbkdf2(
     let key =
         JsFuture::from(import_key("raw", &Uint8Array::from(password), "PBKDF2", false, &usages).ok()?).await.ok()?;
     let algorithm = Object::new();
-    let hash_name = match hash {
-        Pbkdf2Hash::Sha256 => "SHA-256",
-        Pbkdf2Hash::Sha1 => "SHA-1",
+    let hash_name = match digest {
+        Pbkdf2Digest::Sha256 => "SHA-256",
+        Pbkdf2Digest::Sha1 => "SHA-1",
     };
     for (name, value) in [
         ("name", JsValue::from_str("PBKDF2")),
