@@ -333,7 +333,7 @@ fn write_action(
     dry_run: bool,
     say: &mut dyn FnMut(String),
 ) -> Result<(), ApiError> {
-    let listed = api.get(&format!("/api/v2/actions/actions?actionName={}&triggerId={TRIGGER}", encode(&name)))?;
+    let listed = api.get(&format!("/api/v2/actions/actions?actionName={}&triggerId={TRIGGER}", encode(name)))?;
     let existing = expect(&listed, &[200], "to list the Actions")?["actions"]
         .as_array()
         .and_then(|all| all.iter().find(|a| a["name"] == action["name"]))

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};
-use djedge_snapshot::{StoredValue, UserId, UserRecord, email_key, username_key};
+use djedge_snapshot::{UserId, UserRecord, testing};
 
 // Django-made fields (tests/vectors), one per format.
 const HASHES: [&str; 6] = [
@@ -26,8 +26,6 @@ fn int(id: UserId) -> i64 {
 
 fn user(id: i64) -> UserRecord {
     UserRecord {
-        id: UserId::Integer(id),
-        username: format!("user{id}"),
         // Every 1000th has no email; users 7 and 8 share one.
         email: match id {
             _ if id % 1000 == 0 => String::new(),
@@ -38,9 +36,6 @@ fn user(id: i64) -> UserRecord {
         last_name: "Ünïcode".into(),
         password: HASHES[(id % 6) as usize].into(),
         is_active: id % 10 != 3,
-        is_staff: false,
-        is_superuser: false,
-        date_joined: "2019-05-12T08:30:15.123456Z".into(),
         // Spread over 1,000 days before 2026-01-01, some never.
         last_login: (id % 7 != 0).then(|| {
             let day = time::Date::from_calendar_date(2026, time::Month::January, 1).unwrap()
@@ -48,26 +43,13 @@ fn user(id: i64) -> UserRecord {
             format!("{day}T12:00:00Z")
         }),
         groups: vec!["editors".into()],
+        ..testing::user(id, &format!("user{id}"))
     }
 }
 
 fn snapshot(n: i64) -> (Snapshot, Vec<UserRecord>) {
     let users: Vec<UserRecord> = (1..=n).map(user).collect();
-    let mut values = HashMap::new();
-    for u in &users {
-        let json = serde_json::to_string(u).unwrap();
-        values.insert(username_key(&u.username), json.clone());
-        if let Some(key) = email_key(&u.email) {
-            values.insert(key, json);
-        }
-    }
-    let shared = StoredValue::AmbiguousEmail {
-        ambiguous_email: djedge_snapshot::True,
-        ids: vec![UserId::Integer(7), UserId::Integer(8)],
-        usernames: vec!["sue".into(), "sid".into()],
-    };
-    values.insert(email_key("shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
-    (Snapshot::from_values(values).unwrap(), users)
+    (Snapshot::from_values(testing::key_values(&users)).unwrap(), users)
 }
 
 #[test]

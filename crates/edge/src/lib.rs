@@ -463,14 +463,13 @@ impl<'a, P: Platform> Edge<'a, P> {
         // The caps, once, before any work: offloaded, native, or waiting for
         // an arena (a hash over them never waits).
         self.config.limits.check(&hash)?;
-        if let DjangoHash::Pbkdf2 { params, salt, hash: expected, .. } = &hash {
-            if let Ok(rounds) = u32::try_from(params.iterations())
-                && u64::from(rounds) <= self.config.offload_max_iterations
-                && let Some(derived) =
-                    self.platform.pbkdf2(params.digest(), password, salt.as_bytes(), rounds, expected.len()).await
-            {
-                return Ok(bool::from(derived.ct_eq(expected)));
-            }
+        if let DjangoHash::Pbkdf2 { params, salt, hash: expected, .. } = &hash
+            && let Ok(rounds) = u32::try_from(params.iterations())
+            && u64::from(rounds) <= self.config.offload_max_iterations
+            && let Some(derived) =
+                self.platform.pbkdf2(params.digest(), password, salt.as_bytes(), rounds, expected.len()).await
+        {
+            return Ok(bool::from(derived.ct_eq(expected)));
         }
         if !hash.needs_arena() {
             return Verifier::new(self.config.limits).verify_parsed(password, &hash);

@@ -8,7 +8,7 @@ use djedge_edge::{
     Clock, Config, Edge, Fetch, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Digest, Pbkdf2Offload, Request,
     State, Store, StoreError,
 };
-use djedge_snapshot::{DECOY_KEY, Migration, StoredValue, UserId, UserRecord, email_key, id_key, username_key};
+use djedge_snapshot::{DECOY_KEY, Migration, UserId, UserRecord, testing};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 // Made by Django 5.2 (tests/vectors/django-5.2.json), with their passwords.
@@ -22,25 +22,20 @@ const DECOY: &str = "pbkdf2_sha256$2714$decoysaltdecoysalt0000$AAAAAAAAAAAAAAAAA
 const UMA_ID: &str = "0f3a9c1e-5b7d-4e2f-9a8b-1c2d3e4f5a6b";
 
 fn user(id: i64, username: &str, email: &str, password: &str, is_active: bool) -> UserRecord {
-    UserRecord {
-        id: UserId::Integer(id),
-        username: username.into(),
-        email: email.into(),
-        first_name: if id == 1 { "Alice".into() } else { String::new() },
-        last_name: if id == 1 { "Liddell".into() } else { String::new() },
-        password: password.into(),
-        is_active,
-        is_staff: id == 1,
-        is_superuser: false,
-        date_joined: "2019-05-12T08:30:15.123456Z".into(),
-        last_login: (id == 1).then(|| "2024-01-02T03:04:05Z".into()),
-        groups: if id == 1 { vec!["editors".into()] } else { vec![] },
-    }
+    UserRecord { email: email.into(), password: password.into(), is_active, ..testing::user(id, username) }
 }
 
 fn snapshot() -> HashMap<String, String> {
+    let alice = UserRecord {
+        first_name: "Alice".into(),
+        last_name: "Liddell".into(),
+        is_staff: true,
+        last_login: Some("2024-01-02T03:04:05Z".into()),
+        groups: vec!["editors".into()],
+        ..user(1, "alice", "Alice@Example.com", ALICE.1, true)
+    };
     let users = [
-        user(1, "alice", "Alice@Example.com", ALICE.1, true),
+        alice,
         user(2, "bob", "bob@example.com", BOB.1, true),
         user(3, "ian", "ian@example.com", IAN.1, false),
         user(4, "ulla", "ulla@example.com", "!qMhq6OAwSP8fNkDRjDnBVPCAkqmVTnWqS0bTDJGd", true),
@@ -48,26 +43,10 @@ fn snapshot() -> HashMap<String, String> {
         // A custom user model with a UUIDField primary key.
         UserRecord { id: UMA_ID.parse().unwrap(), ..user(8, "uma", "uma@example.com", BOB.1, true) },
     ];
-    let mut kv = HashMap::new();
-    for u in &users {
-        let json = serde_json::to_string(&u).unwrap();
-        kv.insert(username_key(&u.username), json.clone());
-        kv.insert(id_key(u.id), json.clone());
-        if let Some(key) = email_key(&u.email) {
-            kv.insert(key, json);
-        }
-    }
     // Two users share an email: under it, the marker; each under their username.
-    for u in [user(6, "sue", "shared@example.com", ALICE.1, true), user(7, "sid", "SHARED@example.com", BOB.1, true)] {
-        kv.insert(username_key(&u.username), serde_json::to_string(&u).unwrap());
-        kv.insert(id_key(u.id), serde_json::to_string(&u).unwrap());
-    }
-    let shared = StoredValue::AmbiguousEmail {
-        ambiguous_email: djedge_snapshot::True,
-        ids: vec![UserId::Integer(6), UserId::Integer(7)],
-        usernames: vec!["sue".into(), "sid".into()],
-    };
-    kv.insert(email_key("Shared@example.com").unwrap(), serde_json::to_string(&shared).unwrap());
+    let sharing =
+        [user(6, "sue", "shared@example.com", ALICE.1, true), user(7, "sid", "SHARED@example.com", BOB.1, true)];
+    let mut kv = testing::key_values(&[users.as_slice(), &sharing].concat());
     kv.insert(DECOY_KEY.into(), DECOY.into());
     kv
 }

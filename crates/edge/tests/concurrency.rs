@@ -2,14 +2,13 @@
 //! instance's one arena, taking turns, and never reserve a second (a
 //! Worker isolate has room for one). Hashes are real Django 5.2's at its
 //! default costs (tests/vectors/django-5.2.json).
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use djedge_edge::{Clock, Config, Edge, Memory, MemoryStore, MigrationPage, NoOffload, Pbkdf2Offload, Request, State};
 use djedge_edge::{Fetch, Pbkdf2Digest, Store, StoreError};
-use djedge_snapshot::{DECOY_KEY, UserId, UserRecord, username_key};
+use djedge_snapshot::{DECOY_KEY, UserRecord, testing};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
 
@@ -34,23 +33,6 @@ fn django_users() -> Vec<(String, String, String)> {
             (name.to_string(), password, encoded)
         })
         .collect()
-}
-
-fn record(id: i64, username: &str, encoded: &str) -> UserRecord {
-    UserRecord {
-        id: UserId::Integer(id),
-        username: username.into(),
-        email: String::new(),
-        first_name: String::new(),
-        last_name: String::new(),
-        password: encoded.into(),
-        is_active: true,
-        is_staff: false,
-        is_superuser: false,
-        date_joined: "2019-05-12T08:30:15Z".into(),
-        last_login: None,
-        groups: vec![],
-    }
 }
 
 /// A store whose every read yields once before answering, as a KV read
@@ -108,10 +90,11 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let users = django_users();
-        let mut kv = HashMap::new();
-        for (id, (name, _, encoded)) in (1..).zip(&users) {
-            kv.insert(username_key(name), serde_json::to_string(&record(id, name, encoded)).unwrap());
-        }
+        let records: Vec<UserRecord> = (1..)
+            .zip(&users)
+            .map(|(id, (name, _, encoded))| UserRecord { password: encoded.clone(), ..testing::user(id, name) })
+            .collect();
+        let mut kv = testing::key_values(&records);
         // Unknown logins are verified against a decoy of argon2's cost.
         let argon2 = djhash::DjangoHash::parse(&users[0].2).unwrap().decoy();
         kv.insert(DECOY_KEY.into(), argon2);

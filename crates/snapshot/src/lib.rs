@@ -16,6 +16,8 @@
 
 mod dir;
 mod profile;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::fmt;
 use std::str::FromStr;
