@@ -5,7 +5,7 @@
 //! padding) costs about a fifth of the time natively with SHA-NI, and pushes
 //! Wasm past 1.5x Django. Here each iteration after the first is exactly two
 //! calls of sha2's own compression function on blocks whose padding is
-//! written once. `benches/pbkdf2_loop.rs` keeps the comparison with the
+//! written once. `crates/djhash/benches/pbkdf2_loop.rs` keeps the comparison with the
 //! crate; a property test proves both give the same bytes.
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
