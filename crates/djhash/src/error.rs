@@ -77,7 +77,7 @@ pub enum Malformed {
     Argon2Lanes,
     /// argon2's `m` is under `8 * p`.
     Argon2Memory,
-    /// argon2's salt is under 8 bytes.
+    /// argon2's salt is under 8 bytes (or over 2^32 - 1).
     Argon2Salt,
     /// bcrypt's `$2?$` prefix is not 2a, 2b, 2x or 2y.
     BcryptPrefix,
@@ -126,7 +126,7 @@ impl Malformed {
             Malformed::Argon2Passes => "t is 0",
             Malformed::Argon2Lanes => "p is out of range",
             Malformed::Argon2Memory => "m is less than 8 * p",
-            Malformed::Argon2Salt => "the salt is shorter than 8 bytes",
+            Malformed::Argon2Salt => "the salt is not 8 to 2^32 - 1 bytes",
             Malformed::BcryptPrefix => "the prefix is not 2a, 2b, 2x or 2y",
             Malformed::BcryptCostDigits => "the cost is not two digits",
             Malformed::BcryptCost => "the cost is outside 04 to 31",
