@@ -15,7 +15,7 @@ pub(crate) fn run(options: &djedge_export::ExportOptions) -> Result<djedge_expor
     println!("{}", exported.report);
     println!(
         "snapshot {} ({}): {} keys, {} to put, {} to delete, in {} files under {}",
-        m.digest.get(..12).unwrap_or(&m.digest),
+        djedge_snapshot::short_digest(&m.digest),
         m.kind,
         m.keys,
         m.puts,

@@ -26,7 +26,7 @@ pub(crate) fn push_and_wait(dir: &Path, target: &TargetArgs, options: &PushOptio
     let pushed = djedge_push::push(dir, kv.as_mut(), options, &mut bar);
     bar.finish();
     let pushed = pushed.map_err(|e| format!("push of {} to {} stopped: {e}.", dir.display(), kv.target()))?;
-    let digest = pushed.manifest.digest.get(..12).unwrap_or(&pushed.manifest.digest);
+    let digest = djedge_snapshot::short_digest(&pushed.manifest.digest);
     if pushed.already {
         eprintln!("{} holds snapshot {digest} already: nothing to send", kv.target());
     } else {

@@ -47,7 +47,7 @@ pub fn wait_for_edge(wait: &EdgeWait, digest: &str) -> Result<Duration, PushErro
                     return Ok(started.elapsed());
                 }
                 seen = match named {
-                    Some(other) => format!("snapshot {}", other.get(..12).unwrap_or(other)),
+                    Some(other) => format!("snapshot {}", djedge_snapshot::short_digest(other)),
                     None if status == 200 => "no snapshot".into(),
                     None => format!("status {status}"),
                 };
@@ -59,7 +59,7 @@ pub fn wait_for_edge(wait: &EdgeWait, digest: &str) -> Result<Duration, PushErro
                 "the push landed, but after {} s {url} still answers with {seen}, not snapshot {}: KV can take a \
                  minute or more to be seen everywhere; poll it again later",
                 started.elapsed().as_secs(),
-                digest.get(..12).unwrap_or(digest)
+                djedge_snapshot::short_digest(digest)
             )));
         }
         sleep(wait.interval);

@@ -106,7 +106,7 @@ pub enum PushError {
 impl fmt::Display for PushError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let short = |digest: &Option<String>| match digest {
-            Some(d) => format!("snapshot {}", d.get(..12).unwrap_or(d)),
+            Some(d) => format!("snapshot {}", djedge_snapshot::short_digest(d)),
             None => "no snapshot".to_string(),
         };
         match self {

@@ -195,6 +195,12 @@ pub enum StoredValue {
     },
 }
 
+/// A snapshot digest as the command line shows it: its first 12
+/// characters (a shorter text whole).
+pub fn short_digest(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
 /// The key of a Django primary key.
 pub fn id_key(id: UserId) -> String {
     format!("{ID_PREFIX}{id}")
@@ -255,7 +261,7 @@ mod tests {
     #[test]
     fn keys_fit_workers_kv_whatever_the_input() {
         let long = "é".repeat(400);
-        for k in [username_key(&long), email_key(&format!("{long}@example.com")).unwrap_or_default()] {
+        for k in [username_key(&long), email_key(&format!("{long}@example.com")).unwrap()] {
             assert!(k.len() <= MAX_KEY_BYTES, "{} bytes", k.len());
             assert!(k.contains('#'));
         }
@@ -283,7 +289,7 @@ mod tests {
             ids: vec![UserId::Integer(3), UserId::Integer(9)],
             usernames: vec!["cy".into(), "di".into()],
         };
-        let json = serde_json::to_string(&ambiguous).unwrap_or_default();
+        let json = serde_json::to_string(&ambiguous).unwrap();
         assert_eq!(json, r#"{"ambiguous_email":true,"ids":[3,9],"usernames":["cy","di"]}"#);
         assert_eq!(serde_json::from_str::<StoredValue>(&json).ok(), Some(ambiguous));
         // A marker saying false is no marker (nor a user record).
@@ -310,7 +316,7 @@ mod tests {
         ] {
             assert_eq!(not.parse::<UserId>(), Err(NotAUserId), "{not:?}");
         }
-        let ids: Vec<UserId> = serde_json::from_str(&format!(r#"[42, "{uuid}"]"#)).unwrap_or_default();
+        let ids: Vec<UserId> = serde_json::from_str(&format!(r#"[42, "{uuid}"]"#)).unwrap();
         assert!(matches!(ids.as_slice(), [UserId::Integer(42), UserId::Uuid(_)]));
         assert_eq!(serde_json::to_string(&ids).ok(), Some(format!(r#"[42,"{uuid}"]"#)));
         assert!(serde_json::from_str::<UserId>(r#""42""#).is_err(), "a string is never an integer key");
@@ -348,7 +354,7 @@ mod tests {
                 } else {
                     proptest::prop_assert_eq!(text.parse::<i64>().ok().map(|n| n.to_string()), Some(shown));
                 }
-                let json = serde_json::to_string(&id).unwrap_or_default();
+                let json = serde_json::to_string(&id).unwrap();
                 proptest::prop_assert_eq!(serde_json::from_str::<UserId>(&json).ok(), Some(id));
             }
         }
