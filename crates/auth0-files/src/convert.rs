@@ -202,8 +202,8 @@ pub fn custom_password_hash(encoded: &str) -> Result<CustomPasswordHash, NoForm>
             CustomPasswordHash::Bcrypt { hash: utf8(format!("$2b${:02}${salt_and_checksum}", params.cost())) }
         }
         DjangoHash::Scrypt { params, salt, hash, .. } => CustomPasswordHash::Scrypt {
-            // djhash parses only 64-byte keys, Django's dklen.
-            keylen: SCRYPT_KEY_BYTES,
+            // The only length djhash parses: `hash` is that long.
+            keylen: u32::from(djhash::SCRYPT_KEY_BYTES),
             hash: Encoded { value: STANDARD.encode(&hash), encoding: Encoding::Base64 },
             salt: Salt { value: salt.to_string(), encoding: Encoding::Utf8, position: None },
             cost: params.n(),
@@ -221,9 +221,6 @@ pub fn custom_password_hash(encoded: &str) -> Result<CustomPasswordHash, NoForm>
         }
     })
 }
-
-/// scrypt's key length in every field djhash parses.
-const SCRYPT_KEY_BYTES: u32 = 64;
 
 fn plain_digest(digest: HexDigest, digits: &str, salt: Option<Salt>) -> CustomPasswordHash {
     match digest {

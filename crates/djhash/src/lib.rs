@@ -39,7 +39,7 @@ pub use limits::{
 };
 pub use params::{
     Argon2Params, Argon2Variant, Argon2Version, BcryptParams, BcryptPrefix, Cost, Pbkdf2Digest, Pbkdf2Params,
-    ScryptParams,
+    SCRYPT_KEY_BYTES, ScryptParams,
 };
 pub use parse::{Algorithm, BcryptKind, DjangoHash, HexDigest};
 pub use pbkdf2_sha256::pbkdf2_hmac_sha256;

@@ -286,6 +286,10 @@ impl ScryptParams {
     }
 }
 
+/// The length of every scrypt key Django derives (its `dklen`): the parser
+/// takes no other.
+pub const SCRYPT_KEY_BYTES: u8 = 64;
+
 /// A field's cost parameters: what verifying it costs, and what a decoy of
 /// it keeps. Shown as the migration report labels it (`iterations=1000000`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

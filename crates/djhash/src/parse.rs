@@ -17,7 +17,7 @@ use crate::Error;
 use crate::error::{Malformed, Unsupported};
 use crate::params::{
     ARGON2_OUTPUT, ARGON2_SALT, Argon2Params, Argon2Variant, Argon2Version, BcryptParams, BcryptPrefix, Cost,
-    Pbkdf2Digest, Pbkdf2Params, ScryptParams,
+    Pbkdf2Digest, Pbkdf2Params, SCRYPT_KEY_BYTES, ScryptParams,
 };
 
 /// The Django password hashers, by the name Django stores in the field.
@@ -499,7 +499,7 @@ fn scrypt(rest: &str) -> Result<DjangoHash<'_>, Malformed> {
         return Err(Malformed::EmptySalt);
     }
     let hash = STANDARD.decode(hash).map_err(|_| Malformed::HashEncoding)?;
-    if hash.len() != 64 {
+    if hash.len() != usize::from(SCRYPT_KEY_BYTES) {
         return Err(Malformed::HashLength);
     }
     Ok(DjangoHash::Scrypt { params, salt, hash })
