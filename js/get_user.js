@@ -9,7 +9,8 @@
  * changed in Auth0 and back cannot bring the Django account in twice),
  * UnauthorizedError for an inactive user (so a password reset cannot bring
  * them in), and a plain Error when the email is shared by several Django
- * users or the edge cannot answer.
+ * users, when Auth0 could not create the user as they are (`cannot_land`),
+ * or when the edge cannot answer.
  *
  * Self-contained, like login.js: Auth0 runs each script on its own, so the
  * request code is written out in both.
@@ -37,6 +38,9 @@ function getUser(email, callback) {
     }
     if (status === 409 && error === 'ambiguous_email') {
       return callback(new Error('djedge: several Django accounts share this email address'));
+    }
+    if (status === 409 && error === 'cannot_land') {
+      return callback(new Error('djedge: Auth0 could not create this user as they are (' + (body && body.detail) + ')'));
     }
     return callback(new Error('djedge: the edge answered ' + status + ' ' + error));
   }

@@ -16,6 +16,10 @@
  *   DJEDGE_TOKEN          or instead the edge's static DJEDGE_API_TOKEN;
  *   DJEDGE_TIMEOUT_MS     optional, default 10000.
  *
+ * A user Auth0 could not create as they are (no email of their own: the
+ * edge says `ambiguous_email` or `cannot_land` once the password is right)
+ * gets UnauthorizedError with a sentence saying so.
+ *
  * Only a definite "wrong credentials" from the edge becomes
  * WrongUsernameOrPasswordError: an outage, a timeout, a refused token or a
  * 5xx is a plain Error, so nobody is told their password is wrong because
@@ -48,9 +52,14 @@ function login(userNameOrEmail, password, callback) {
     if (status === 403 && error === 'user_inactive') {
       return callback(new UnauthorizedError('This account is inactive.'));
     }
+    // Right password, but Auth0 could not create this user as they are:
+    // said plainly, not Auth0's "Something went wrong" (`djedge audit`
+    // names these users in advance).
     if (status === 409 && error === 'ambiguous_email') {
-      return callback(new WrongUsernameOrPasswordError(userNameOrEmail,
-        'Several accounts use this email address: log in with your username.'));
+      return callback(new UnauthorizedError('Several accounts use this email address: ask the site to give each its own.'));
+    }
+    if (status === 409 && error === 'cannot_land') {
+      return callback(new UnauthorizedError('This account needs a valid email address of its own before it can move: ask the site to add one.'));
     }
     return callback(new Error('djedge: the edge answered ' + status + ' ' + error));
   }

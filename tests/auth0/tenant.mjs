@@ -22,12 +22,29 @@
 //   /jobs/users-exports, read:users; GET /jobs/{id} says pending, then
 //   completed with a `location`: a gzipped NDJSON file of the connection's
 //   users with the fields asked for, its link good for 60 s, a fresh one on
-//   each GET of the job).
+//   each GET of the job); users-import jobs (POST /jobs/users-imports,
+//   create:users: multipart with a `users` JSON file under 500 KB, at most
+//   two jobs pending or processing at once, else 429; GET /jobs/{id} says
+//   processing, then completed with a summary; GET /jobs/{id}/errors lists
+//   each refused user with Auth0's codes, or 204). Each imported user is
+//   checked against Auth0's import schema (users-import.schema.json), then
+//   against the rules below.
+// - Auth0's rules for creating a database user (checkNewUser, exported):
+//   usernames as the connection's options decide (requires_username or
+//   Flexible Identifiers, never both), their characters, lengths and
+//   uniqueness; emails (required unless the connection says not, their shape
+//   and uniqueness, stored lowercased); name lengths; user_id; app_metadata
+//   field names; the 10 KB profile limit. Applied to bulk imports and to the
+//   users an import-mode connection's scripts hand over.
 //
 // And, for the tests only, under /_test/: counters (token requests, key-set
-// fetches, Management API writes), the whole state in the clear, key
-// rotation, and signing arbitrary claims with the tenant's key or a
-// stranger's (to make the tokens a real tenant would never issue).
+// fetches, Management API writes), the whole state in the clear, the users
+// (GET, filtered by connection; POST adds them unchecked), key rotation,
+// signing arbitrary claims with the tenant's key or a stranger's (to make
+// the tokens a real tenant would never issue), and POST /_test/script-profile:
+// what Auth0 does with the profile a custom database's login or get_user
+// script passes to its callback in import mode (creates the user once, by
+// the rules above).
 //
 //   node tests/auth0/tenant.mjs --port N --state FILE
 // writes FILE (JSON: url, audience, the seeded machine-to-machine apps) once
@@ -35,7 +52,7 @@
 import http from 'node:http';
 import { createHmac, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const b64url = (buffer) => Buffer.from(buffer).toString('base64url');
@@ -61,10 +78,14 @@ function signHs256(secret, claims) {
   return `${head}.${body}.${createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url')}`;
 }
 
-async function readBody(request) {
+async function readRaw(request) {
   const chunks = [];
   for await (const chunk of request) chunks.push(chunk);
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(request) {
+  const text = (await readRaw(request)).toString('utf8');
   if (!text) return {};
   if ((request.headers['content-type'] || '').includes('application/x-www-form-urlencoded')) {
     return Object.fromEntries(new URLSearchParams(text));
@@ -75,6 +96,218 @@ async function readBody(request) {
 function send(response, status, body) {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
+}
+
+// --- Auth0's rules for creating a database user ---------------------------
+// From Auth0's docs: "User Profile Structure", "Metadata Field Names and Data
+// Types", the Management API's user schema, "Bulk User Import Database Schema
+// and Examples", "Adding Username for Database Connections" and "Activate
+// and Configure Attributes for Flexible Identifiers". Written apart from the
+// Rust side, which implements the same rules: each checks the other.
+
+/** Names Auth0 keeps for itself at the top of app_metadata. */
+export const RESERVED_APP_METADATA = ['__tenant', '_id', 'blocked', 'clientID', 'created_at', 'email', 'email_verified',
+  'globalClientID', 'global_client_id', 'identities', 'lastIP', 'lastLogin', 'loginsCount', 'metadata', 'multifactor',
+  'multifactor_last_modified', 'updated_at', 'user_id'];
+/** Auth0's limit on a user profile, serialized (10 KB). */
+export const MAX_PROFILE_BYTES = 10 * 1024;
+const USERNAME_CHARACTERS = /^[A-Za-z0-9@^$.!`\-#+'~_]+$/;
+const USERNAME_MAX = 128; // the Management API's ceiling, whatever a connection says
+const EMAIL_SHAPED = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const PHONE_SHAPED = /^\+?[1-9][0-9]{6,14}$/; // E.164, the plus optional
+const chars = (text) => [...text].length; // code points, not UTF-16 units
+const absent = (value) => value === undefined || value === null;
+// `path`: the field at fault, which an import job's errors name.
+const refuse = (code, message, path = '') => ({ error: { code, message, path } });
+
+/** How a connection uses usernames: null when it does not, else limits; or a misconfiguration. */
+function usernamePolicy(options) {
+  if (options.requires_username === true && options.attributes != null) {
+    return { misconfigured: 'the connection sets both requires_username and attributes; Auth0 takes one or the other' };
+  }
+  if (options.requires_username === true) {
+    const { min = 1, max = 15 } = options.validation?.username ?? {};
+    return { required: true, min, max: Math.min(max, USERNAME_MAX) };
+  }
+  const username = options.attributes?.username;
+  if (username?.identifier?.active === true) {
+    const { min_length: min = 1, max_length: max = 15, allowed_types: types = {} } = username.validation ?? {};
+    return { required: username.profile_required === true, min, max: Math.min(max, USERNAME_MAX),
+      email: types.email !== false, phone: types.phone_number !== false };
+  }
+  return null;
+}
+
+/** The first field name with `.` or `$`, at any depth (arrays' objects too), or null. */
+function badFieldName(value, path = '') {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = badFieldName(item, `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (/[.$]/.test(key)) return `${path}${path ? '.' : ''}${key}`;
+      const found = badFieldName(item, `${path}${path ? '.' : ''}${key}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function emailProblem(email) {
+  if (typeof email !== 'string') return 'the email must be a string';
+  if (/\s/.test(email)) return 'the email has whitespace';
+  if (chars(email) > 254) return 'the email is over 254 characters';
+  const at = email.lastIndexOf('@');
+  if (at < 0 || email.indexOf('@') !== at) return 'the email must have exactly one @';
+  const [local, domain] = [email.slice(0, at), email.slice(at + 1)];
+  if (!local) return 'the email has nothing before its @';
+  if (chars(local) > 64) return "the email's local part is over 64 characters";
+  if (!domain || !domain.includes('.')) return "the email's domain must have a dot";
+  return null;
+}
+
+/**
+ * Auth0's checks on creating `profile` as a user of the database
+ * `connection` ({ name, options }) beside `existingUsers` (the tenant's, any
+ * connection's: only `connection`'s count). `profile.user_id` is without the
+ * `auth0|` Auth0 puts before it (one is made up when it has none), its
+ * app_metadata under `app_metadata`. Returns { user } (as Auth0 stores it) or
+ * { error: { code, message } }.
+ */
+export function checkNewUser(connection, profile, existingUsers = []) {
+  const options = connection?.options ?? {};
+  const policy = usernamePolicy(options);
+  if (policy?.misconfigured) return refuse('misconfigured_connection', policy.misconfigured);
+  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return refuse('invalid_body', 'the profile must be an object');
+
+  // user_id: Auth0 puts `auth0|` before it, so it must be usable there.
+  let id = profile.user_id;
+  if (absent(id)) id = randomBytes(12).toString('hex');
+  if (typeof id !== 'string' || id === '' || /\s/.test(id) || chars(id) > 255) {
+    return refuse('invalid_user_id', 'user_id must be a string of 1 to 255 characters without whitespace', 'user_id');
+  }
+
+  // username: whenever there is one Auth0 keeps it, so its rules hold even
+  // on a connection that does not use usernames.
+  const { username } = profile;
+  if (absent(username)) {
+    if (policy?.required) return refuse('username_required', 'the connection requires a username', 'username');
+  } else {
+    if (typeof username !== 'string' || !USERNAME_CHARACTERS.test(username)) {
+      return refuse('invalid_username', "a username may only have ASCII letters, digits and @ ^ $ . ! ` - # + ' ~ _", 'username');
+    }
+    const [min, max] = policy ? [policy.min, policy.max] : [1, USERNAME_MAX];
+    if (username.length < min || username.length > max) {
+      return refuse('invalid_username', `the username must have ${min} to ${max} characters`, 'username');
+    }
+    if (policy?.email === false && EMAIL_SHAPED.test(username)) return refuse('invalid_username', 'the connection refuses usernames shaped as emails', 'username');
+    if (policy?.phone === false && PHONE_SHAPED.test(username)) return refuse('invalid_username', 'the connection refuses usernames shaped as phone numbers', 'username');
+  }
+
+  // email: required unless Flexible Identifiers make it optional; and a user
+  // needs some identifier.
+  const { email } = profile;
+  const hasEmail = !absent(email) && email !== '';
+  if (!hasEmail) {
+    if (options.attributes?.email?.profile_required !== false) return refuse('email_required', 'the connection requires an email', 'email');
+    if (absent(username)) return refuse('email_required', 'a user needs an email or a username', 'email');
+  } else {
+    const problem = emailProblem(email);
+    if (problem) return refuse('invalid_email', problem, 'email');
+  }
+
+  for (const [field, max] of [['name', 300], ['given_name', 150], ['family_name', 150], ['nickname', 300]]) {
+    const value = profile[field];
+    if (absent(value)) continue;
+    if (typeof value !== 'string' || chars(value) < 1 || chars(value) > max) {
+      return refuse('invalid_name', `${field} must be a string of 1 to ${max} characters`, field);
+    }
+  }
+
+  for (const field of ['app_metadata', 'user_metadata']) {
+    const metadata = profile[field];
+    if (absent(metadata)) continue;
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) return refuse('invalid_metadata', `${field} must be an object`, field);
+    const bad = badFieldName(metadata);
+    if (bad) return refuse('invalid_metadata', `${field} field names may not contain . or $: ${bad}`, `${field}.${bad}`);
+  }
+  const reserved = Object.keys(profile.app_metadata ?? {}).filter((key) => RESERVED_APP_METADATA.includes(key));
+  if (reserved.length) return refuse('invalid_metadata', `app_metadata may not hold Auth0's own fields: ${reserved.join(', ')}`, 'app_metadata');
+
+  const user = { user_id: `auth0|${id}`, connection: connection.name };
+  if (hasEmail) user.email = email.toLowerCase();
+  user.email_verified = profile.email_verified === true;
+  if (!absent(username)) user.username = username.toLowerCase();
+  for (const field of ['name', 'given_name', 'family_name', 'nickname', 'picture', 'blocked', 'app_metadata', 'user_metadata']) {
+    if (!absent(profile[field])) user[field] = profile[field];
+  }
+  user.created_at = new Date().toISOString();
+  const bytes = Buffer.byteLength(JSON.stringify(user));
+  if (bytes > MAX_PROFILE_BYTES) return refuse('profile_too_large', `the profile is ${bytes} bytes, over Auth0's ${MAX_PROFILE_BYTES}`);
+
+  // Unique in the connection, case aside: the email first (a user met
+  // again), then the username, then the user_id.
+  const others = existingUsers.filter((u) => u.connection === connection.name);
+  const same = (a, b) => typeof a === 'string' && a.toLowerCase() === b;
+  if (user.email && others.some((u) => same(u.email, user.email))) return refuse('user_exists', 'the user already exists', 'email');
+  if (user.username && others.some((u) => same(u.username, user.username))) return refuse('username_exists', 'the username is in use', 'username');
+  if (others.some((u) => u.user_id === user.user_id)) return refuse('user_id_exists', `a user with the user_id ${user.user_id} already exists`, 'user_id');
+  return { user };
+}
+
+// --- Bulk imports ----------------------------------------------------------
+
+/** Auth0's limit on a users-import file: "500KB", read as 500,000 bytes, and a file of that size already refused. */
+export const MAX_IMPORT_FILE_BYTES = 500 * 1000;
+// JSON Schema's `email` format (ajv has no formats of its own): a dotted domain.
+const EMAIL_FORMAT = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+// Auth0 validates import files with z-schema: its error codes, for ajv's keywords.
+const SCHEMA_CODES = {
+  type: 'INVALID_TYPE', required: 'OBJECT_REQUIRED', format: 'INVALID_FORMAT', pattern: 'PATTERN', minLength: 'MIN_LENGTH',
+  maxLength: 'MAX_LENGTH', enum: 'ENUM_MISMATCH', anyOf: 'ANY_OF_MISSING', oneOf: 'ONE_OF_MISSING', not: 'NOT_PASSED',
+  additionalProperties: 'OBJECT_ADDITIONAL_PROPERTIES', minimum: 'MINIMUM', maximum: 'MAXIMUM',
+};
+let importSchema; // compiled on the first import job: ajv is needed only then
+
+async function importUserSchema() {
+  if (!importSchema) {
+    const { default: Ajv } = await import('ajv');
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    ajv.addFormat('email', EMAIL_FORMAT);
+    const file = JSON.parse(readFileSync(new URL('./users-import.schema.json', import.meta.url), 'utf8'));
+    importSchema = ajv.compile(file.items);
+  }
+  return importSchema;
+}
+
+const typeName = (value) => (value === null ? 'null' : Array.isArray(value) ? 'array'
+  : typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value);
+
+/** ajv's errors for one user, as Auth0's job errors give them: { code, message, path }. */
+function schemaErrors(errors, user) {
+  // Only the outcome of an anyOf/oneOf counts, not each branch's complaint.
+  const branches = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
+  return errors.filter((e) => !branches.some((b) => e.schemaPath.startsWith(b))).map((e) => {
+    const steps = e.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const value = steps.reduce((v, step) => v?.[step], user);
+    const at = (...more) => [...steps, ...more].join('.');
+    const code = SCHEMA_CODES[e.keyword] ?? e.keyword.toUpperCase();
+    switch (e.keyword) {
+      case 'type': return { code, message: `Expected type ${e.params.type} but found type ${typeName(value)}`, path: at() };
+      case 'required': return { code, message: `Missing required property: ${e.params.missingProperty}`, path: at(e.params.missingProperty) };
+      case 'additionalProperties': return { code, message: `Additional properties not allowed: ${e.params.additionalProperty}`, path: at(e.params.additionalProperty) };
+      case 'format': return { code, message: `Object didn't pass validation for format ${e.params.format}: ${value}`, path: at() };
+      case 'pattern': return { code, message: `String does not match pattern ${e.params.pattern}: ${value}`, path: at() };
+      case 'minLength': return { code, message: `String is too short (${chars(value)} chars), minimum ${e.params.limit}`, path: at() };
+      case 'maxLength': return { code, message: `String is too long (${chars(value)} chars), maximum ${e.params.limit}`, path: at() };
+      case 'enum': return { code, message: `No enum match for: ${JSON.stringify(value)}`, path: at() };
+      case 'anyOf': return { code, message: "Data does not match any schemas from 'anyOf'", path: at() };
+      case 'not': return { code, message: "Data matches schema from 'not'", path: at() };
+      default: return { code, message: e.message ?? e.keyword, path: at() };
+    }
+  });
 }
 
 /**
@@ -116,8 +349,8 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     const action = [...actions.values()].find((a) => a.name === name);
     return { id: b64url(randomBytes(8)), trigger_id: 'post-login', display_name: name, action: { id: action.id, name } };
   });
-  const users = []; // the tenant's users: { user_id, email, connection, app_metadata, created_at }
-  const jobs = new Map(); // id → users-export job
+  const users = []; // the tenant's users: { user_id, email, connection, app_metadata, created_at, … }
+  const jobs = new Map(); // id → users-export or users-import job
   const downloads = new Map(); // path → { job, expires }
   let expireNext = 0; // download links to issue already expired (tests)
   const managementTokens = new Map(); // token → scopes
@@ -150,19 +383,79 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     return { ...rest, secrets: rest.secrets.map(({ name }) => ({ name, updated_at: '2026-12-01T00:00:00.000Z' })), all_changes_deployed: JSON.stringify(deployed?.code) === JSON.stringify(action.code) };
   };
 
+  // A job as Auth0 shows it: without the tenant's own bookkeeping.
+  const jobShown = (job) => {
+    const { polls, file, errors, ...rest } = job;
+    return rest;
+  };
+  const activeImports = () => [...jobs.values()].filter((j) => j.type === 'users_import' && ['pending', 'processing'].includes(j.status)).length;
+  // What Auth0 updates of an existing user on an upsert ("User Profile Structure").
+  const UPSERTED = ['app_metadata', 'user_metadata', 'email_verified', 'given_name', 'family_name', 'name', 'nickname', 'picture'];
+  // Runs an import job: each user through the schema, then Auth0's rules.
+  async function runImport(job) {
+    const connection = connections.get(job.connection_id);
+    let list;
+    try { list = JSON.parse(job.file); } catch { list = null; }
+    if (!Array.isArray(list)) {
+      Object.assign(job, { status: 'failed', summary: { failed: 0, updated: 0, inserted: 0, total: 0 },
+        errors: [{ user: {}, errors: [{ code: 'INVALID_FORMAT', message: 'The users file must hold a JSON array', path: '' }] }] });
+      return;
+    }
+    const validate = await importUserSchema();
+    const summary = { failed: 0, updated: 0, inserted: 0, total: list.length };
+    const errors = [];
+    const fromFile = []; // this file's users so far: a clash with one is a conflict, not a duplicate
+    for (const sent of list) {
+      const fail = (...why) => { summary.failed += 1; errors.push({ user: sent, errors: why }); };
+      if (!validate(sent)) { fail(...schemaErrors(validate.errors, sent)); continue; }
+      const { password_hash: hash, custom_password_hash: custom, ...profile } = sent;
+      const checked = checkNewUser(connection, profile, users);
+      const { code, message, path } = checked.error ?? {};
+      const email = sent.email.toLowerCase();
+      if (code === 'user_exists' && fromFile.some((u) => u.email === email)) {
+        fail({ code: 'CONFLICT_EMAIL', message: 'The email is also an earlier user\'s in this file.', path: 'email' });
+      } else if (code === 'user_exists' && job.upsert) {
+        const existing = users.find((u) => u.connection === connection.name && u.email?.toLowerCase() === email);
+        const again = checkNewUser(connection, { ...profile, user_id: undefined }, users.filter((u) => u !== existing));
+        if (again.error) { fail({ code: again.error.code.toUpperCase(), message: again.error.message, path: again.error.path }); continue; }
+        for (const field of UPSERTED) if (field in again.user) existing[field] = again.user[field];
+        existing.updated_at = new Date().toISOString();
+        summary.updated += 1;
+      } else if (code === 'user_exists') {
+        fail({ code: 'DUPLICATED_USER', message: 'The user already exist.', path: 'email' });
+      } else if (code === 'username_exists') {
+        fail({ code: 'CONFLICT_USERNAME', message: 'The username already exists.', path: 'username' });
+      } else if (code === 'user_id_exists') {
+        fail({ code: 'CONFLICT', message: 'A user with this user_id already exists.', path: 'user_id' });
+      } else if (code) {
+        fail({ code: code.toUpperCase(), message, path });
+      } else {
+        // Made by the import; which password form came, never the hash.
+        const user = { ...checked.user, _test_made_by: 'users_import', _test_password: custom ? 'custom_password_hash' : hash ? 'password_hash' : null };
+        users.push(user);
+        fromFile.push(user);
+        summary.inserted += 1;
+      }
+    }
+    Object.assign(job, { status: 'completed', summary, errors });
+  }
+
   async function managementApi(request, response, url) {
     const scopes = managementTokens.get((request.headers.authorization || '').replace(/^Bearer /, ''));
     if (!scopes) return error(response, 401, 'Invalid token', 'invalid_token');
     const method = request.method;
     const path = url.pathname.slice('/api/v2'.length);
     const q = url.searchParams;
-    const need = (scope) => {
-      if (scopes.has(scope)) return false;
-      error(response, 403, `Insufficient scope, expected any of: ${scope}`, 'insufficient_scope');
+    const need = (...any) => {
+      if (any.some((scope) => scopes.has(scope))) return false;
+      error(response, 403, `Insufficient scope, expected any of: ${any.join(',')}`, 'insufficient_scope');
       return true;
     };
     if (method !== 'GET') stats.managementWrites += 1;
-    const body = method === 'GET' ? {} : await readBody(request);
+    // A multipart body (an import's file) is parsed where it is used.
+    const multipart = /^multipart\/form-data/i.test(request.headers['content-type'] ?? '');
+    const raw = method !== 'GET' && multipart ? await readRaw(request) : null;
+    const body = method === 'GET' || multipart ? {} : await readBody(request);
     let m;
     if (path === '/connections' && method === 'GET') {
       if (need('read:connections')) return;
@@ -241,11 +534,59 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       const { polls, ...shownJob } = job;
       return send(response, 201, shownJob);
     }
+    if (path === '/jobs/users-imports' && method === 'POST') {
+      if (need('create:users')) return;
+      let form;
+      try {
+        // undici's Request parses multipart bodies (Node has no parser for an IncomingMessage).
+        form = await new Request('http://tenant.local/', { method: 'POST', headers: { 'content-type': request.headers['content-type'] }, body: raw }).formData();
+      } catch {
+        return error(response, 400, 'Payload validation error: the body must be multipart/form-data', 'invalid_body');
+      }
+      const file = form.get('users');
+      if (!file || typeof file === 'string') return error(response, 400, "Payload validation error: 'Missing required property: users' (a file)", 'invalid_body');
+      const connectionId = form.get('connection_id');
+      if (!connectionId) return error(response, 400, "Payload validation error: 'Missing required property: connection_id'", 'invalid_body');
+      const connection = connections.get(connectionId);
+      if (!connection) return error(response, 400, 'Connection does not exist', 'invalid_body');
+      if (connection.strategy !== 'auth0') return error(response, 400, 'Users can only be imported into a database connection', 'invalid_body');
+      const flags = {};
+      for (const name of ['upsert', 'send_completion_email']) {
+        const value = form.get(name);
+        if (value !== null && value !== 'true' && value !== 'false') return error(response, 400, `Payload validation error: 'Expected type boolean' on property ${name}`, 'invalid_body');
+        flags[name] = value === 'true';
+      }
+      const bytes = Buffer.from(await file.arrayBuffer());
+      if (bytes.length >= MAX_IMPORT_FILE_BYTES) {
+        return error(response, 413, `The users file is ${bytes.length} bytes; Auth0 takes files under 500KB`, 'too_large');
+      }
+      // Auth0 runs at most two import jobs of a tenant at once.
+      if (activeImports() >= 2) return error(response, 429, 'There are 2 active import users jobs, please wait until any of them finish', 'too_many_requests');
+      const job = { type: 'users_import', status: 'pending', id: `job_${b64url(randomBytes(12))}`, connection_id: connectionId,
+        connection: connection.name, external_id: form.get('external_id') ?? undefined, upsert: flags.upsert,
+        send_completion_email: flags.send_completion_email, created_at: new Date().toISOString(), polls: 0, file: bytes.toString('utf8') };
+      jobs.set(job.id, job);
+      return send(response, 201, jobShown(job));
+    }
+    if ((m = path.match(/^\/jobs\/([^/]+)\/errors$/)) && method === 'GET') {
+      if (need('read:users', 'create:users')) return;
+      const job = jobs.get(m[1]);
+      if (!job) return error(response, 404, 'The job does not exist', 'inexistent_job');
+      // None yet, or none at all: 204 and no body.
+      if (!job.errors?.length) { response.writeHead(204); return response.end(); }
+      return send(response, 200, job.errors);
+    }
     if ((m = path.match(/^\/jobs\/([^/]+)$/)) && method === 'GET') {
       if (need('read:users')) return;
       const job = jobs.get(m[1]);
       if (!job) return error(response, 404, 'The job does not exist', 'inexistent_job');
       job.polls += 1;
+      // An import job: processing at the first poll, done at the second.
+      if (job.type === 'users_import') {
+        if (job.status === 'pending') job.status = 'processing';
+        else if (job.status === 'processing') await runImport(job);
+        return send(response, 200, jobShown(job));
+      }
       const { polls, ...shownJob } = job;
       if (job.polls < 2) return send(response, 200, shownJob);
       const download = `/_exports/${job.id}/${b64url(randomBytes(12))}.${job.format}.gz`;
@@ -423,6 +764,29 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
         nextIdToken = await readBody(request);
         return send(response, 200, {});
       }
+      if (request.method === 'GET' && url.pathname === '/_test/users') {
+        const name = url.searchParams.get('connection');
+        return send(response, 200, { users: users.filter((u) => name === null || u.connection === name) });
+      }
+      if (request.method === 'POST' && url.pathname === '/_test/script-profile') {
+        // What Auth0 does with the profile a custom database script hands to
+        // its callback, on a connection in import mode: keeps the user, once.
+        const { connection: name, profile } = await readBody(request);
+        const connection = [...connections.values()].find((c) => c.name === name);
+        if (!connection) return error(response, 404, `There is no connection named ${name}`, 'inexistent_connection');
+        if (connection.options?.import_mode !== true) return error(response, 400, 'The connection is not in import mode: Auth0 keeps none of its users', 'invalid_connection');
+        if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return error(response, 400, 'The profile must be an object', 'invalid_body');
+        if (absent(profile.user_id)) return error(response, 400, "A script's profile must carry a user_id", 'invalid_user_id');
+        const existing = users.find((u) => u.connection === name && u.user_id === `auth0|${profile.user_id}`);
+        if (existing) return send(response, 200, existing);
+        // Scripts name app_metadata `metadata`; Auth0 reads it there only.
+        const { metadata, app_metadata: _unread, ...rest } = profile;
+        const checked = checkNewUser(connection, { ...rest, app_metadata: metadata }, users);
+        if (checked.error) return error(response, 400, checked.error.message, checked.error.code);
+        const user = { ...checked.user, _test_made_by: 'script' };
+        users.push(user);
+        return send(response, 201, user);
+      }
       if (request.method === 'POST' && url.pathname === '/_test/users') {
         const { users: added = [], replace = false } = await readBody(request);
         if (replace) users.length = 0;
@@ -483,6 +847,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         { name: 'other', audience: 'https://other.api/' },
         // For `djedge auth0 users`: what reconciling progress needs, and no more.
         { name: 'users-reader', audience: '<management>', scopes: ['read:connections', 'read:users'] },
+        // For `djedge auth0-import`: users-import jobs, polled, their errors read.
+        { name: 'importer', audience: '<management>', scopes: ['read:connections', 'create:users', 'read:users'] },
         // The Django site's own application (regular web app, OIDC login).
         { name: 'django', audience: 'https://other.api/' },
       ],

@@ -15,6 +15,8 @@
 //!
 //! A second run creates nothing; `dry_run` reads and writes nothing.
 
+use djedge_snapshot::Identifiers;
+use djedge_snapshot::identity::{USERNAME_MAX_CHARS, USERNAME_MIN_CHARS};
 use serde_json::{Map, Value, json};
 
 use crate::management::{Answer, Management, refused, text_field};
@@ -48,6 +50,8 @@ pub struct SetupOptions {
     pub edge_url: String,
     /// The API identifier tokens for the edge are issued for.
     pub audience: String,
+    /// How the connection tells people apart.
+    pub identifiers: Identifiers,
     /// Report what would change, and change nothing.
     pub dry_run: bool,
 }
@@ -61,14 +65,16 @@ pub struct EdgeSettings {
     pub audience: String,
     /// `DJEDGE_AUTH0_CLIENT_IDS`.
     pub client_ids: String,
+    /// `DJEDGE_IDENTIFIERS`: the edge's profiles must match the connection.
+    pub identifiers: Identifiers,
 }
 
 impl EdgeSettings {
     /// As `NAME=value` lines.
     pub fn lines(&self) -> String {
         format!(
-            "DJEDGE_AUTH0_DOMAIN={}\nDJEDGE_AUTH0_AUDIENCE={}\nDJEDGE_AUTH0_CLIENT_IDS={}\n",
-            self.domain, self.audience, self.client_ids
+            "DJEDGE_AUTH0_DOMAIN={}\nDJEDGE_AUTH0_AUDIENCE={}\nDJEDGE_AUTH0_CLIENT_IDS={}\nDJEDGE_IDENTIFIERS={}\n",
+            self.domain, self.audience, self.client_ids, self.identifiers
         )
     }
 }
@@ -203,7 +209,7 @@ pub fn setup(
         "customScripts": { "login": scripts.login, "get_user": scripts.get_user },
         "configuration": configuration,
     });
-    write_connection(&mut api, &options.connection, &ours, options.dry_run, &mut say)?;
+    write_connection(&mut api, &options.connection, &ours, options.identifiers, options.dry_run, &mut say)?;
 
     // 4. The Action, deployed and bound.
     let mut secrets: Vec<Value> = configuration
@@ -224,7 +230,7 @@ pub fn setup(
     });
     write_action(&mut api, &name, &action, options.dry_run, &mut say)?;
 
-    Ok(EdgeSettings { domain, audience: audience.to_string(), client_ids: client_id })
+    Ok(EdgeSettings { domain, audience: audience.to_string(), client_ids: client_id, identifiers: options.identifiers })
 }
 
 /// Ends the migration as Auth0 advises: the login and get_user scripts
@@ -274,13 +280,16 @@ fn write_connection(
     api: &mut Management,
     name: &str,
     ours: &Value,
+    identifiers: Identifiers,
     dry_run: bool,
     say: &mut dyn FnMut(String),
 ) -> Result<(), ApiError> {
     let Some((id, mut options)) = find_connection(api, name)? else {
-        say(format!("create the database connection {name}, in import mode, with the djedge scripts"));
+        let mut options = object_field(Some(ours), "djedge's options")?;
+        let how = set_identifiers(&mut options, identifiers)?;
+        say(format!("create the database connection {name}, in import mode, with the djedge scripts; {how}"));
         if !dry_run {
-            let body = json!({ "name": name, "strategy": "auth0", "options": ours });
+            let body = json!({ "name": name, "strategy": "auth0", "options": options });
             expect(&api.post("/api/v2/connections", &body)?, &[201, 200], "to create the connection")?;
         }
         return Ok(());
@@ -318,12 +327,75 @@ fn write_connection(
     }
     options.insert("configuration".into(), ours["configuration"].clone());
     changed.push("configuration");
-    say(format!("update the connection {name}: {} (every other option kept)", changed.join(", ")));
+    let before = options.clone();
+    let how = set_identifiers(&mut options, identifiers)?;
+    if options != before {
+        changed.push("identifiers");
+    }
+    say(format!("update the connection {name}: {} (every other option kept); {how}", changed.join(", ")));
     if !dry_run {
         let answer = api.patch(&format!("/api/v2/connections/{id}"), &json!({ "options": options }))?;
         expect(&answer, &[200], "to update the connection")?;
     }
     Ok(())
+}
+
+/// Sets the connection's identifier options for `identifiers`, keeping
+/// every other option; says what the connection then does.
+///
+/// Email mode: no username is required (`requires_username: false`; with
+/// Flexible Identifiers, the username attribute made optional). Username
+/// mode: Flexible Identifiers, which Auth0 takes instead of
+/// `requires_username` and `validation` (never both): email a required
+/// identifier, username an optional one of 1 to 128 characters that is
+/// neither an email nor a phone number, so a Django username Auth0 cannot
+/// hold never costs its owner the account.
+fn set_identifiers(options: &mut Map<String, Value>, identifiers: Identifiers) -> Result<String, ApiError> {
+    let mut attributes = object_field(options.get("attributes"), "the connection's attributes")?;
+    match identifiers {
+        Identifiers::Email if attributes.is_empty() => {
+            options.remove("attributes");
+            options.insert("requires_username".into(), Value::Bool(false));
+            Ok("identifiers: email (no usernames)".into())
+        }
+        Identifiers::Email => {
+            // The site's own Flexible Identifiers are kept; a username only
+            // stops being required.
+            if let Some(username) = attributes.get_mut("username").and_then(Value::as_object_mut) {
+                username.insert("profile_required".into(), Value::Bool(false));
+                username.insert("signup".into(), json!({ "status": "optional" }));
+            }
+            options.insert("attributes".into(), Value::Object(attributes));
+            Ok("identifiers: email (the connection's Flexible Identifiers kept, username optional)".into())
+        }
+        Identifiers::Username => {
+            options.remove("requires_username");
+            options.remove("validation");
+            let mut email = object_field(attributes.get("email"), "the connection's email attribute")?;
+            email.insert("identifier".into(), json!({ "active": true }));
+            email.insert("profile_required".into(), Value::Bool(true));
+            email.insert("signup".into(), json!({ "status": "required" }));
+            attributes.insert("email".into(), Value::Object(email));
+            attributes.insert(
+                "username".into(),
+                json!({
+                    "identifier": { "active": true },
+                    "profile_required": false,
+                    "signup": { "status": "optional" },
+                    "validation": {
+                        "min_length": USERNAME_MIN_CHARS,
+                        "max_length": USERNAME_MAX_CHARS,
+                        "allowed_types": { "email": false, "phone_number": false },
+                    },
+                }),
+            );
+            options.insert("attributes".into(), Value::Object(attributes));
+            Ok(format!(
+                "identifiers: email (required) and username (optional, {USERNAME_MIN_CHARS} to {USERNAME_MAX_CHARS} \
+                 characters), by Flexible Identifiers; users whose Django username Auth0 cannot hold log in by email"
+            ))
+        }
+    }
 }
 
 fn write_action(

@@ -5,6 +5,7 @@
 //! carry the Worker's profile (`user_id` `django_<pk>`, `app_metadata.django`)
 //! and leave out everyone the Worker has already migrated.
 
+pub mod audit;
 mod convert;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -12,8 +13,8 @@ use std::fs;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 
-use djedge_snapshot::{Migration, Profile};
-use djedge_snapshot::{UserId, UserRecord, email_key};
+use djedge_snapshot::{Migration, Profile, ProfileSettings};
+use djedge_snapshot::{UserId, UserRecord};
 use serde::{Deserialize, Serialize};
 
 /// Why import files or progress figures could not be made.
@@ -63,6 +64,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FilesError + '_ {
     move |source| FilesError::Io { path: path.to_path_buf(), source }
 }
 
+pub use audit::{Audit, audit};
 pub use convert::{
     CustomPasswordHash, Encoded, Encoding, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, SaltPosition,
     custom_password_hash,
@@ -71,12 +73,11 @@ pub use convert::{
 /// Auth0's limit on one import file.
 pub const MAX_FILE_BYTES: usize = 500 * 1000;
 
-/// The users of a snapshot, and which email keys several users share.
+/// The users of a snapshot.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Every user, by primary key.
     pub users: Vec<UserRecord>,
-    ambiguous_email_keys: HashSet<String>,
 }
 
 impl Snapshot {
@@ -89,37 +90,22 @@ impl Snapshot {
         Self::from_values(values)
     }
 
-    /// The snapshot held in `values` (key → value, as loaded into KV).
+    /// The snapshot held in `values` (key → value, as loaded into KV): the
+    /// records under username keys (the others repeat them).
     ///
     /// # Errors
     /// When a value is not what its key says.
     pub fn from_values(values: HashMap<String, String>) -> Result<Self, FilesError> {
-        let mut snapshot = Snapshot::default();
-        // Email keys repeat a user record already read under its username
-        // key: only the ambiguity marker is looked for there.
-        #[derive(serde::Deserialize)]
-        struct Marker {
-            #[serde(default)]
-            ambiguous_email: Option<djedge_snapshot::True>,
-        }
+        let mut users = Vec::new();
         for (key, value) in values {
             if key.starts_with(djedge_snapshot::USERNAME_PREFIX) {
                 let user: UserRecord = serde_json::from_str(&value)
                     .map_err(|e| FilesError::Invalid(format!("{key} is not a user record: {e}")))?;
-                snapshot.users.push(user);
-            } else if key.starts_with(djedge_snapshot::EMAIL_PREFIX)
-                && serde_json::from_str::<Marker>(&value).is_ok_and(|m| m.ambiguous_email.is_some())
-            {
-                snapshot.ambiguous_email_keys.insert(key);
+                users.push(user);
             }
         }
-        snapshot.users.sort_by_key(|u| u.id);
-        Ok(snapshot)
-    }
-
-    /// Whether `user`'s email is one several users share.
-    pub fn shares_email(&self, user: &UserRecord) -> bool {
-        email_key(&user.email).is_some_and(|key| self.ambiguous_email_keys.contains(&key))
+        users.sort_by_key(|u| u.id);
+        Ok(Snapshot { users })
     }
 }
 
@@ -161,6 +147,11 @@ impl Entry {
     }
 }
 
+/// Why a user cannot land, as report lines give it: the code, then what to do.
+fn blocked_reason(blocked: djedge_snapshot::Blocked) -> String {
+    format!("{}: {}", blocked.code(), blocked.remedy())
+}
+
 /// One import file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ImportFile {
@@ -195,10 +186,8 @@ pub struct ImportReport {
 pub struct ImportOptions {
     /// A new or empty directory.
     pub out: PathBuf,
-    /// Send `username` (connections that require one).
-    pub usernames: bool,
-    /// What `email_verified` says.
-    pub email_verified: bool,
+    /// The identifier mode and `email_verified`'s default, as the edge has them.
+    pub profiles: ProfileSettings,
     /// The size limit of a file.
     pub max_file_bytes: usize,
 }
@@ -231,19 +220,18 @@ pub fn write_import_files(
     let mut report = ImportReport { users: snapshot.users.len(), ..ImportReport::default() };
     let mut batch = Batch::default();
     for user in &snapshot.users {
-        let skip = if migrated.contains_key(&user.id) {
-            Some("migrated through the edge already".to_string())
-        } else if user.email.is_empty() {
-            Some("no email: Auth0 imports users by email".into())
-        } else if snapshot.shares_email(user) {
-            Some("email shared by several users: lazy migration by username".into())
-        } else {
-            None
-        };
-        if let Some(reason) = skip {
-            report.not_imported.push(Entry::new(user, reason));
+        if migrated.contains_key(&user.id) {
+            report.not_imported.push(Entry::new(user, "migrated through the edge already"));
             continue;
         }
+        // Auth0's rules, as the edge applies them: the same users land.
+        let profile = match Profile::new(user, options.profiles) {
+            Ok(profile) => profile.for_bulk_import(),
+            Err(blocked) => {
+                report.not_imported.push(Entry::new(user, blocked_reason(blocked)));
+                continue;
+            }
+        };
         let custom_password_hash = match custom_password_hash(&user.password) {
             Ok(form) => Some(form),
             Err(NoForm::Unusable) => {
@@ -255,16 +243,13 @@ pub fn write_import_files(
                 continue;
             }
         };
-        let mut profile = Profile::new(user, options.email_verified).for_bulk_import();
-        if !options.usernames {
-            profile = profile.without_username();
-        }
         let json = serde_json::to_string(&ImportUser { profile, blocked: !user.is_active, custom_password_hash })
             .map_err(|e| FilesError::Invalid(format!("user {}: {e}", user.id)))?;
-        if json.len() + 2 > options.max_file_bytes {
+        // Auth0 takes files *under* its limit.
+        if json.len() + 2 >= options.max_file_bytes {
             return Err(FilesError::UserTooLarge { id: user.id, max_file_bytes: options.max_file_bytes });
         }
-        if batch.bytes_with(&json) > options.max_file_bytes {
+        if batch.bytes_with(&json) >= options.max_file_bytes {
             report.files.push(batch.write(out, report.files.len())?);
         }
         batch.push(json);
@@ -347,9 +332,9 @@ pub struct MigrationProgress {
     /// Active, not migrated, and without a hash Auth0 can import: these
     /// users will need a password reset once the edge is switched off.
     pub need_reset: Vec<Entry>,
-    /// Active users who share their email with another account: they log
-    /// in by username only, and no bulk import takes them.
-    pub shared_email: Vec<Entry>,
+    /// Active users Auth0 cannot create as they are (no email, one it
+    /// refuses, one shared with another account): `djedge audit` tells more.
+    pub cannot_land: Vec<Entry>,
     /// Active users moved, by day: cumulative, from the edge's records and
     /// (given Auth0's users) their creation in Auth0.
     pub over_time: Vec<DayShare>,
@@ -480,8 +465,8 @@ pub fn progress(
                 None => progress.undated += 1,
             }
         }
-        if snapshot.shares_email(user) {
-            progress.shared_email.push(Entry::new(user, "shares its email with another account"));
+        if !done && let Some(blocked) = djedge_snapshot::identity::blocked(user) {
+            progress.cannot_land.push(Entry::new(user, blocked_reason(blocked)));
         }
         progress.total.add(done);
         let format = match djhash::DjangoHash::parse(&user.password) {

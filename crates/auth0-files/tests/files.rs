@@ -62,8 +62,7 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     let dir = tempfile::tempdir().unwrap();
     let options = ImportOptions {
         out: dir.path().join("import"),
-        usernames: false,
-        email_verified: false,
+        profiles: djedge_snapshot::ProfileSettings::default(),
         max_file_bytes: MAX_FILE_BYTES,
     };
     let report = write_import_files(&snapshot, &migrated, &options).unwrap();
@@ -112,9 +111,9 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
     assert_eq!(by_id["django_1"]["custom_password_hash"]["algorithm"], "pbkdf2");
     assert_eq!(by_id["django_1"]["app_metadata"]["django"]["id"], 1);
     let reasons: BTreeMap<i64, &str> = report.not_imported.iter().map(|e| (int(e.id), e.reason.as_str())).collect();
-    assert!(reasons[&7].starts_with("email shared"));
+    assert!(reasons[&7].starts_with("shared_email: give each account its own email"));
     assert!(reasons[&4].starts_with("bcrypt_sha256 has no Auth0 import form"));
-    assert!(reasons[&1000].starts_with("no email"));
+    assert!(reasons[&1000].starts_with("no_email: add an email"));
     assert!(reasons[&97].starts_with("migrated"));
     assert_eq!(
         report.without_password.len(),

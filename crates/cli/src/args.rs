@@ -48,8 +48,11 @@ pub(crate) enum Command {
     Sync(Box<SyncArgs>),
     /// Serve the HTTP API (the Worker's) natively, from a snapshot.
     ///
-    /// The bearer token comes from the environment variable DJEDGE_API_TOKEN.
-    /// Endpoints: POST /v1/login, POST /v1/get_user, POST /v1/migrations,
+    /// Settings come from the environment, under the Worker's names:
+    /// DJEDGE_API_TOKEN and/or the DJEDGE_AUTH0_* token settings (who gets
+    /// in), DJEDGE_IDENTIFIERS (email or username: as the Auth0 connection
+    /// is set up) and DJEDGE_EMAIL_VERIFIED (true or false, for users the
+    /// site records no verification of). Endpoints: POST /v1/login, POST /v1/get_user, POST /v1/migrations,
     /// GET /v1/health (openapi.json describes them).
     Serve(ServeArgs),
     /// Turn a snapshot into Auth0 bulk-import files that keep passwords.
@@ -63,6 +66,12 @@ pub(crate) enum Command {
     /// How far the migration has come: active users migrated, by hash format
     /// and by last Django login, and who will need a password reset.
     Progress(ProgressArgs),
+    /// Before anyone migrates: every user Auth0 cannot create as they are
+    /// (no email, an email Auth0 refuses, an email another account shares),
+    /// by path, with the reason and what to do; in username mode, who lands
+    /// without their username. The edge and the import files apply the
+    /// same rules. Exit 0 whenever the audit ran.
+    Audit(AuditArgs),
     /// Send import files to Auth0 (POST /api/v2/jobs/users-imports) and
     /// follow each job to its end.
     ///
@@ -139,6 +148,15 @@ pub(crate) struct Auth0SetupArgs {
     /// with a trailing slash].
     #[arg(long, value_name = "ID")]
     pub audience: Option<String>,
+    /// Username mode: the connection takes usernames too (Flexible
+    /// Identifiers: email required, username optional, 1 to 128
+    /// characters), and the edge must say DJEDGE_IDENTIFIERS=username.
+    /// Without it, email mode: no usernames.
+    #[arg(long)]
+    pub usernames: bool,
+    /// A snapshot to audit first: who cannot land in Auth0, and why.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: Option<std::path::PathBuf>,
     /// Show what would change, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -192,12 +210,27 @@ pub(crate) struct ImportFilesArgs {
     /// --migrations` keeps them): these users are left out.
     #[arg(long, value_name = "FILE")]
     pub migrations: Option<std::path::PathBuf>,
-    /// Send usernames (for connections that require one).
+    /// Username mode (as `djedge auth0 setup --usernames`): usernames Auth0
+    /// can hold go over, lowercased; without it no user carries one.
     #[arg(long)]
     pub usernames: bool,
-    /// Say `email_verified: true` (the site verified emails).
+    /// Say `email_verified: true` where the snapshot records no verification
+    /// (the site verified every email).
     #[arg(long)]
     pub email_verified: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AuditArgs {
+    /// A full snapshot written by `djedge export`.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: std::path::PathBuf,
+    /// Audit username mode (as `djedge auth0 setup --usernames`).
+    #[arg(long)]
+    pub usernames: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -236,9 +269,6 @@ pub(crate) struct ServeArgs {
     /// appended to); without it they last as long as the process.
     #[arg(long, value_name = "FILE")]
     pub migrations: Option<std::path::PathBuf>,
-    /// Say `email_verified: true` in profiles (the site verified emails).
-    #[arg(long)]
-    pub email_verified: bool,
     /// Seconds a connection has to send a whole request head, from its
     /// start or from the end of its last response (idle keep-alive).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
@@ -387,6 +417,11 @@ pub(crate) struct SourceArgs {
     /// Its column naming the user.
     #[arg(long, default_value = "user_id")]
     pub groups_user_column: String,
+    /// django-allauth's email address table, read when the database has it
+    /// (a user's email_verified is then whether allauth verified that
+    /// email); "" to ignore it.
+    #[arg(long, default_value = "account_emailaddress", value_name = "TABLE")]
+    pub email_addresses_table: String,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -416,6 +451,7 @@ impl SourceArgs {
                 last_login_column: optional(&self.last_login_column),
                 groups_table: optional(&self.groups_table),
                 groups_user_column: self.groups_user_column.clone(),
+                email_addresses_table: optional(&self.email_addresses_table),
             },
             limits: self.limits.to_limits(),
             max_deletes: self.max_deletes,

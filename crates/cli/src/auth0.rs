@@ -42,8 +42,26 @@ fn setup(args: &Auth0SetupArgs) -> Result<(), crate::Failure> {
         connection: args.connection.clone(),
         audience: args.audience.clone().unwrap_or_else(|| format!("{edge_url}/")),
         edge_url,
+        identifiers: djedge_snapshot::Identifiers::from_flag(args.usernames),
         dry_run: args.dry_run,
     };
+    // Who will not land, told before the tenant is touched.
+    if let Some(dir) = &args.snapshot {
+        let snapshot = djedge_auth0_files::Snapshot::read(dir)?;
+        let audit = djedge_auth0_files::audit(&snapshot, options.identifiers);
+        eprintln!("audit of {}: {}", dir.display(), audit.to_string().lines().next().unwrap_or_default());
+        for (reason, n) in audit.by_reason.iter().filter(|(_, n)| **n > 0) {
+            eprintln!("  {n} {reason}");
+        }
+        if !audit.without_username.is_empty() {
+            eprintln!("  {} land without their username (log in by email)", audit.without_username.len());
+        }
+        eprintln!(
+            "  (djedge audit --snapshot {}{} names them)",
+            dir.display(),
+            if args.usernames { " --usernames" } else { "" }
+        );
+    }
     let settings = djedge_auth0_api::setup::setup(&credentials(&args.domain)?, &options, SCRIPTS, &mut |line| {
         eprintln!("{line}");
     })?;

@@ -6,7 +6,7 @@ use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migration
 use djedge_snapshot::UserId;
 use time::format_description::well_known::Rfc3339;
 
-use crate::args::{Auth0ImportArgs, ImportFilesArgs, MigrationsArgs, ProgressArgs};
+use crate::args::{AuditArgs, Auth0ImportArgs, ImportFilesArgs, MigrationsArgs, ProgressArgs};
 
 fn migrations(path: Option<&std::path::Path>) -> Result<HashMap<UserId, String>, crate::Failure> {
     match path {
@@ -20,8 +20,10 @@ pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), crate::Failure> {
     let migrated = migrations(args.migrations.as_deref())?;
     let options = ImportOptions {
         out: args.out.clone(),
-        usernames: args.usernames,
-        email_verified: args.email_verified,
+        profiles: djedge_snapshot::ProfileSettings {
+            identifiers: djedge_snapshot::Identifiers::from_flag(args.usernames),
+            email_verified: args.email_verified,
+        },
         max_file_bytes: MAX_FILE_BYTES,
     };
     let report = djedge_auth0_files::write_import_files(&snapshot, &migrated, &options)?;
@@ -43,6 +45,17 @@ pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), crate::Failure> {
         println!("  {n:>8}  {reason}");
     }
     println!("details in {}", args.out.join("import-report.json").display());
+    Ok(())
+}
+
+pub(crate) fn audit(args: &AuditArgs) -> Result<(), crate::Failure> {
+    let snapshot = Snapshot::read(&args.snapshot)?;
+    let audit = djedge_auth0_files::audit(&snapshot, djedge_snapshot::Identifiers::from_flag(args.usernames));
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&audit).map_err(|e| e.to_string())?);
+    } else {
+        print!("{audit}");
+    }
     Ok(())
 }
 
@@ -92,9 +105,12 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
         println!("  {} {:>9}  {:>5.1}%", day.date, day.moved, day.percent);
     }
     println!(
-        "{} active users share their email with another account (username login only)",
-        progress.shared_email.len()
+        "{} active users cannot land in Auth0 as they are (djedge audit says why and what to do):",
+        progress.cannot_land.len()
     );
+    for entry in progress.cannot_land.iter().take(20) {
+        println!("  {} {} ({})", entry.id, entry.username, entry.reason);
+    }
     if let Some(r) = &progress.auth0 {
         println!(
             "in Auth0: {} lazily, {} by bulk import, {} both; {} active users missing",

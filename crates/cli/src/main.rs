@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         args::Command::Serve(serve) => serve::run(&serve),
         args::Command::ImportFiles(import) => import::files(&import),
         args::Command::Progress(progress) => import::progress(&progress),
+        args::Command::Audit(audit) => import::audit(&audit),
         args::Command::Auth0Import(submit) => import::submit(&submit),
         args::Command::Migrations(migrations) => import::download_migrations(&migrations),
         args::Command::Auth0 { command } => auth0::run(&command),

@@ -58,9 +58,9 @@ pub(crate) fn render(progress: &MigrationProgress, generated: &str) -> String {
     );
     entries(
         &mut page,
-        "shared-email",
-        "share an email with another account (they log in by username only)",
-        &progress.shared_email,
+        "cannot-land",
+        "cannot land in Auth0 as they are (djedge audit: why, and what to do)",
+        &progress.cannot_land,
     );
     if let Some(auth0) = &progress.auth0 {
         let _ = writeln!(

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use djedge_edge::{
-    API_TOKEN, AUTH0_DOMAIN, Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore,
+    API_TOKEN, AUTH0_DOMAIN, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore,
     MigrationPage, NoOffload, Pbkdf2Digest, Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
 };
 use djedge_snapshot::{Migration, read_snapshot};
@@ -109,14 +109,12 @@ fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, crate::Fail
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
-    let access = Access::from_settings(|name| std::env::var(name).ok())?;
-    if !access.is_open_to_anyone() {
+    let mut config = Config::from_settings(|name| std::env::var(name).ok())?;
+    if !config.access.is_open_to_anyone() {
         return Err(
             format!("set {API_TOKEN}, or the {AUTH0_DOMAIN} settings, or both: without them nobody gets in").into()
         );
     }
-    let mut config = Config::with_access(access);
-    config.email_verified = args.email_verified;
     config.limits = args.limits.to_limits();
     let store = MemoryStore::new(read_snapshot(&args.snapshot).map_err(|e| e.to_string())?);
     let migrations_file = match &args.migrations {

@@ -53,6 +53,13 @@ pub enum SettingsError {
     Domain,
     /// `DJEDGE_AUTH0_JWKS` is not a key set with an RSA key.
     Jwks(String),
+    /// A setting holds none of the values it takes.
+    Invalid {
+        /// The setting.
+        name: &'static str,
+        /// The values it takes.
+        expected: &'static str,
+    },
 }
 
 impl std::fmt::Display for SettingsError {
@@ -62,6 +69,7 @@ impl std::fmt::Display for SettingsError {
             SettingsError::Missing(name) => write!(f, "{name} is needed beside the other DJEDGE_AUTH0_ settings"),
             SettingsError::Domain => write!(f, "{AUTH0_DOMAIN} must be a host name or an http(s):// URL"),
             SettingsError::Jwks(why) => write!(f, "{AUTH0_JWKS} is not a usable key set: {why}"),
+            SettingsError::Invalid { name, expected } => write!(f, "{name} must be {expected}"),
         }
     }
 }

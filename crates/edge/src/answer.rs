@@ -2,7 +2,7 @@
 //! [`ApiError`] has one status and one code, each answer one [`Event`] for
 //! the log, and the routes are listed once ([`Route`]).
 
-use djedge_snapshot::Migration;
+use djedge_snapshot::{Blocked, Migration};
 
 use crate::{Outcome, Response, TokenRefusal};
 
@@ -79,8 +79,13 @@ pub enum ApiError {
     WrongCredentials(WrongCredentials),
     /// The right password of an inactive user, or get_user of one.
     UserInactive,
-    /// The email belongs to several users: log in with the username.
+    /// The email belongs to several users: never resolved to one of them,
+    /// and Auth0 could hold only one of them.
     AmbiguousEmail,
+    /// The user's password is right (or get_user found them), but Auth0
+    /// would refuse to create them as they are: the reason, which
+    /// `djedge audit` names in advance.
+    CannotLand(Blocked),
     /// The user's hash cannot be verified (malformed, over a cap, …): the
     /// djhash error kind.
     UnverifiableHash(&'static str),
@@ -111,7 +116,7 @@ impl ApiError {
             ApiError::UserInactive => 403,
             ApiError::NotFound | ApiError::UnknownEndpoint => 404,
             ApiError::MethodNotAllowed => 405,
-            ApiError::AmbiguousEmail => 409,
+            ApiError::AmbiguousEmail | ApiError::CannotLand(_) => 409,
             ApiError::UnverifiableHash(_) => 422,
             ApiError::SnapshotCorrupt | ApiError::Internal => 500,
             ApiError::StoreUnavailable | ApiError::KeysUnavailable => 503,
@@ -126,6 +131,7 @@ impl ApiError {
             ApiError::WrongCredentials(_) => "wrong_credentials",
             ApiError::UserInactive => "user_inactive",
             ApiError::AmbiguousEmail => "ambiguous_email",
+            ApiError::CannotLand(_) => "cannot_land",
             ApiError::UnverifiableHash(_) => "unverifiable_hash",
             ApiError::NotFound => "not_found",
             ApiError::UnknownEndpoint => "unknown_endpoint",
@@ -152,6 +158,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(detail) => Some(detail),
             ApiError::UnverifiableHash(kind) => Some(kind),
+            ApiError::CannotLand(why) => Some(why.code()),
             _ => None,
         }
     }

@@ -28,7 +28,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use answer::{Reply, Route};
 use djedge_snapshot::{
-    DECOY_KEY, Migration, Profile, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys, username_key,
+    Blocked, DECOY_KEY, Migration, Profile, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys, username_key,
 };
 use djhash::{DjangoHash, Verifier};
 use hmac::{KeyInit as _, Mac as _};
@@ -42,6 +42,7 @@ pub use access::{
     MIN_API_TOKEN_CHARS, SettingsError, TokenRefusal,
 };
 pub use answer::{ApiError, Event, WrongCredentials};
+pub use djedge_snapshot::{Identifiers, ProfileSettings};
 /// The digest a [`Pbkdf2Offload`] is asked for.
 pub use djhash::Pbkdf2Digest;
 pub use memory::MemoryStore;
@@ -78,8 +79,9 @@ impl<T: Store + Clock + Pbkdf2Offload + Memory + Fetch> Platform for T {}
 pub struct Config {
     /// Who gets in.
     pub access: Access,
-    /// What profiles say in `email_verified` (Django records no such thing).
-    pub email_verified: bool,
+    /// How the Auth0 connection tells people apart, and what
+    /// `email_verified` says where the site records no verification.
+    pub profiles: ProfileSettings,
     /// Caps on hash parameters.
     pub limits: djhash::Limits,
     /// PBKDF2 at or under this many iterations goes to the platform's
@@ -87,7 +89,37 @@ pub struct Config {
     pub offload_max_iterations: u64,
 }
 
+/// The setting naming how the Auth0 connection tells people apart:
+/// `email` (the default) or `username` ([`Identifiers`]).
+pub const IDENTIFIERS: &str = "DJEDGE_IDENTIFIERS";
+/// The setting saying what `email_verified` is where the site records no
+/// verification: `false` (the default) or `true`.
+pub const EMAIL_VERIFIED: &str = "DJEDGE_EMAIL_VERIFIED";
+
 impl Config {
+    /// A deployment's settings, by name (the Worker's vars and secrets,
+    /// `djedge serve`'s environment): who gets in ([`Access::from_settings`]),
+    /// [`IDENTIFIERS`] and [`EMAIL_VERIFIED`]. A value a setting does not
+    /// take is an error, never a silent default.
+    ///
+    /// # Errors
+    /// The first setting that is wrong.
+    pub fn from_settings(setting: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut config = Config::with_access(Access::from_settings(&setting)?);
+        let get = |name: &str| setting(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        if let Some(mode) = get(IDENTIFIERS) {
+            config.profiles.identifiers = mode
+                .parse()
+                .map_err(|_| SettingsError::Invalid { name: IDENTIFIERS, expected: "email or username" })?;
+        }
+        config.profiles.email_verified = match get(EMAIL_VERIFIED).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(SettingsError::Invalid { name: EMAIL_VERIFIED, expected: "true or false" }),
+        };
+        Ok(config)
+    }
+
     /// Settings for the API token `token`; an empty one refuses every request.
     pub fn new(token: &str) -> Self {
         Config::with_access(Access::token(token))
@@ -97,7 +129,7 @@ impl Config {
     pub fn with_access(access: Access) -> Self {
         Config {
             access,
-            email_verified: false,
+            profiles: ProfileSettings::default(),
             limits: djhash::Limits::default(),
             offload_max_iterations: CLOUDFLARE_PBKDF2_MAX_ITERATIONS,
         }
@@ -516,8 +548,14 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
+/// The user's profile, or, where Auth0 would refuse to create them, why:
+/// a clear answer the scripts pass on, not Auth0's "Something went wrong".
 fn profile_json(user: &djedge_snapshot::UserRecord, config: &Config) -> Result<String, ApiError> {
-    serde_json::to_string(&Profile::new(user, config.email_verified)).map_err(|_| ApiError::Internal)
+    let profile = Profile::new(user, config.profiles).map_err(|blocked| match blocked {
+        Blocked::SharedEmail => ApiError::AmbiguousEmail,
+        other => ApiError::CannotLand(other),
+    })?;
+    serde_json::to_string(&profile).map_err(|_| ApiError::Internal)
 }
 
 /// RFC 3339 with milliseconds, in UTC; `None` for a clock outside years

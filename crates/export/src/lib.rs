@@ -15,7 +15,7 @@ mod source;
 mod staging;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -129,8 +129,16 @@ async fn export_into(
     let source = Source::open(&options.database, options.table.clone()).await?;
     let writer = SnapshotWriter::create(dir, options.previous.as_deref())?;
     progress.start(source.count().await?);
-    let shared = shared_emails(&source).await?;
+    let Identities { shared, shared_usernames, verified } = identities(&source).await?;
+    let shared_ids: HashSet<EmailId> = shared.keys().copied().collect();
     let mut groups = source.groups().await?;
+    // What only the whole table tells: what users share, what allauth verified.
+    let mark = |record: &mut UserRecord| {
+        let email = email_key(&record.email).map(|key| email_id(&key));
+        record.clashes.email = email.is_some_and(|email| shared_ids.contains(&email));
+        record.clashes.username_in_lowercase = shared_usernames.contains(&username_id(&record.username));
+        record.email_verified = verified.as_ref().map(|v| email.is_some_and(|email| v.contains(&(record.id, email))));
+    };
 
     let (batches, received) = mpsc::sync_channel::<Batch>(16);
     let (limits, max_deletes) = (options.limits, options.max_deletes);
@@ -144,7 +152,11 @@ async fn export_into(
     // `join` below returns.
     let read = source
         .users(|raw| {
-            batch.push(prepare(to_record(raw, &mut groups))?);
+            let record = to_record(raw, &mut groups).map(|mut record| {
+                mark(&mut record);
+                record
+            });
+            batch.push(prepare(record)?);
             if batch.len() == BATCH {
                 rows += BATCH as u64;
                 progress.advance(rows);
@@ -290,20 +302,40 @@ fn sha256_128(bytes: &[u8]) -> [u8; 16] {
     half
 }
 
-/// The emails several users share, in any case, with the users' ids
-/// (ascending); the email text is filled in as the users are written.
-async fn shared_emails(source: &Source) -> Result<HashMap<EmailId, SharedEmail>, ExportError> {
-    let mut ids: Vec<(EmailId, UserId)> = Vec::new();
+/// What the export learns from the whole table before writing anyone.
+struct Identities {
+    /// The emails several users share, in any case, with the users' ids
+    /// (ascending); the email text is filled in as the users are written.
+    shared: HashMap<EmailId, SharedEmail>,
+    /// Usernames several users have in lowercase (Auth0 lowercases them).
+    shared_usernames: HashSet<[u8; 16]>,
+    /// The (user, email) pairs django-allauth verified; `None` when the
+    /// site has no such table.
+    verified: Option<HashSet<(UserId, EmailId)>>,
+}
+
+fn username_id(username: &str) -> [u8; 16] {
+    sha256_128(djedge_snapshot::identity::folded_username(username).as_bytes())
+}
+
+/// One pass over (id, email, username), holding 16 bytes per value, and one
+/// over allauth's addresses where the site has them.
+async fn identities(source: &Source) -> Result<Identities, ExportError> {
+    let mut emails: Vec<(EmailId, UserId)> = Vec::new();
+    let mut usernames: Vec<[u8; 16]> = Vec::new();
     source
-        .emails(|id, email| {
+        .identities(|id, email, username| {
             if let Some(key) = std::str::from_utf8(email).ok().and_then(email_key) {
-                ids.push((email_id(&key), id));
+                emails.push((email_id(&key), id));
+            }
+            if let Ok(username) = std::str::from_utf8(username) {
+                usernames.push(username_id(username));
             }
         })
         .await?;
-    ids.sort_unstable();
+    emails.sort_unstable();
     let mut shared: HashMap<EmailId, SharedEmail> = HashMap::new();
-    for pair in ids.windows(2) {
+    for pair in emails.windows(2) {
         if let [(a, first), (b, second)] = pair
             && a == b
         {
@@ -315,7 +347,23 @@ async fn shared_emails(source: &Source) -> Result<HashMap<EmailId, SharedEmail>,
             group.ids.push(*second);
         }
     }
-    Ok(shared)
+    usernames.sort_unstable();
+    let shared_usernames = usernames
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [a, b] if a == b => Some(*a),
+            _ => None,
+        })
+        .collect();
+    let mut verified = HashSet::new();
+    let found = source
+        .verified_emails(|id, email| {
+            if let Some(key) = std::str::from_utf8(email).ok().and_then(email_key) {
+                verified.insert((id, email_id(&key)));
+            }
+        })
+        .await?;
+    Ok(Identities { shared, shared_usernames, verified: found.map(|()| verified) })
 }
 
 fn stopped() -> ExportError {

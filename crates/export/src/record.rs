@@ -67,6 +67,9 @@ pub(crate) fn to_record(
         date_joined,
         last_login,
         groups,
+        // Filled in by the export, which sees every user.
+        email_verified: None,
+        clashes: djedge_snapshot::Clashes::default(),
     })
 }
 

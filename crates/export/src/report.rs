@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use djedge_snapshot::{UserId, UserRecord};
+use djedge_snapshot::{UserId, UserRecord, identity};
 use djhash::{Cost, DjangoHash};
 use serde::Serialize;
 
@@ -58,9 +58,11 @@ pub struct Report {
     pub shared_emails: Vec<SharedEmail>,
     /// Users with an empty email (primary keys).
     pub empty_emails: Vec<UserId>,
-    /// Users whose email is not a plausible address.
+    /// Users whose email Auth0 would refuse ([`identity::is_valid_email`]).
     pub invalid_emails: Vec<Entry>,
-    /// Usernames Auth0 would refuse.
+    /// Usernames Auth0 cannot hold as usernames
+    /// ([`identity::storable_username`]): in username mode these users
+    /// land without one (`djedge audit --usernames` says who and why).
     pub usernames_auth0_refuses: Vec<Entry>,
     /// Rows that could not be read; not in the snapshot.
     pub unreadable_rows: Vec<Entry>,
@@ -96,11 +98,11 @@ impl Report {
         }
         if user.email.is_empty() {
             self.empty_emails.push(user.id);
-        } else if !plausible_email(&user.email) {
-            self.invalid_emails.push(problem(format!("{:?} is not a plausible email address", user.email)));
+        } else if !identity::is_valid_email(&user.email) {
+            self.invalid_emails.push(problem(format!("{:?} is not an email Auth0 takes", user.email)));
         }
-        if let Some(reason) = auth0_username_problem(&user.username) {
-            self.usernames_auth0_refuses.push(problem(reason.into()));
+        if let Err(why) = identity::storable_username(&user.username) {
+            self.usernames_auth0_refuses.push(problem(why.to_string()));
         }
     }
 
@@ -145,34 +147,6 @@ fn classify<'a>(
     }
 }
 
-/// One `@`, something on each side, a dot in the domain, no spaces or
-/// controls, at most 254 bytes: what Auth0 and mail servers will take.
-pub(crate) fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
-    email.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// Auth0 usernames: 1 to 128 characters of ASCII letters, digits and
-/// `_ + - . ! # $ ' ^ ` ~ @`.
-pub(crate) fn auth0_username_problem(username: &str) -> Option<&'static str> {
-    const ALLOWED: &str = "_+-.!#$'^`~@";
-    if username.is_empty() {
-        Some("the username is empty")
-    } else if username.chars().count() > 128 {
-        Some("the username is longer than Auth0's 128 characters")
-    } else if !username.chars().all(|c| c.is_ascii_alphanumeric() || ALLOWED.contains(c)) {
-        Some("the username has characters Auth0 does not allow (ASCII letters, digits and _+-.!#$'^`~@ only)")
-    } else {
-        None
-    }
-}
-
 impl fmt::Display for Report {
     /// The short human summary.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,7 +163,7 @@ impl fmt::Display for Report {
             ("emails shared by several users", self.shared_emails.len()),
             ("empty emails", self.empty_emails.len()),
             ("invalid emails", self.invalid_emails.len()),
-            ("usernames Auth0 would refuse", self.usernames_auth0_refuses.len()),
+            ("usernames Auth0 cannot hold (djedge audit --usernames)", self.usernames_auth0_refuses.len()),
             ("unreadable rows (not in the snapshot)", self.unreadable_rows.len()),
         ];
         for (what, n) in lists {
@@ -200,22 +174,5 @@ impl fmt::Display for Report {
             writeln!(f, "  row id {id}: {}", entry.reason)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_and_usernames_are_checked_as_auth0_would() {
-        assert!(plausible_email("a@b.co"));
-        for bad in ["", "ab", "a@b", "@b.co", "a@.co", "a b@c.co", "a@b@c.co"] {
-            assert!(!plausible_email(bad), "{bad:?}");
-        }
-        assert_eq!(auth0_username_problem("bob_1.x@y"), None);
-        assert!(auth0_username_problem("pipe|user").is_some());
-        assert!(auth0_username_problem("zoë").is_some());
-        assert!(auth0_username_problem(&"a".repeat(129)).is_some());
     }
 }

@@ -53,6 +53,10 @@ pub struct UserTable {
     pub groups_table: Option<String>,
     /// Its column naming the user (`user_id`).
     pub groups_user_column: String,
+    /// django-allauth's table of email addresses (`account_emailaddress`:
+    /// `user_id`, `email`, `verified`), read when the database has it, so a
+    /// user's `email_verified` is what the site verified.
+    pub email_addresses_table: Option<String>,
 }
 
 impl Default for UserTable {
@@ -72,6 +76,7 @@ impl Default for UserTable {
             last_login_column: Some("last_login".into()),
             groups_table: Some("auth_user_groups".into()),
             groups_user_column: "user_id".into(),
+            email_addresses_table: Some("account_emailaddress".into()),
         }
     }
 }
@@ -97,6 +102,7 @@ impl UserTable {
                 &self.is_superuser_column,
                 &self.last_login_column,
                 &self.groups_table,
+                &self.email_addresses_table,
             ]
             .into_iter()
             .flatten(),
@@ -242,21 +248,62 @@ impl Source {
         Ok(groups)
     }
 
-    /// Every (id, email) pair, for finding emails several users share (a
-    /// row whose id cannot be read is left to [`Source::users`] to report).
-    pub(crate) async fn emails(&self, mut each: impl FnMut(UserId, &[u8])) -> Result<(), ExportError> {
+    /// Every (id, email, username), for finding what users share (a row
+    /// whose id cannot be read is left to [`Source::users`] to report).
+    pub(crate) async fn identities(&self, mut each: impl FnMut(UserId, &[u8], &[u8])) -> Result<(), ExportError> {
         let sql = format!(
-            "SELECT {}, {} FROM {}",
+            "SELECT {}, {}, {} FROM {}",
             self.key(&self.quote(&self.table.id_column)),
             self.bytes(&self.quote(&self.table.email_column)),
+            self.bytes(&self.quote(&self.table.username_column)),
             self.quote(&self.table.table)
         );
-        for_each_row!(self, sql, |row| if let (Ok(id), Some(email)) =
-            (crate::record::user_id(row.bytes(0)), row.bytes(1))
+        for_each_row!(self, sql, |row| if let Ok(id) = crate::record::user_id(row.bytes(0)) {
+            each(id, row.bytes(1).unwrap_or_default(), row.bytes(2).unwrap_or_default());
+        });
+        Ok(())
+    }
+
+    /// Every verified (user id, email) of django-allauth's table; `None`
+    /// when the database has no such table (the site does not record
+    /// verification).
+    pub(crate) async fn verified_emails(&self, mut each: impl FnMut(UserId, &[u8])) -> Result<Option<()>, ExportError> {
+        let Some(table) = &self.table.email_addresses_table else { return Ok(None) };
+        if !self.has_table(table).await? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {}, {}, {} FROM {}",
+            self.key("user_id"),
+            self.bytes("email"),
+            self.boolean("verified"),
+            self.quote(table)
+        );
+        for_each_row!(self, sql, |row| if let (Ok(id), Some(email), Some(1)) =
+            (crate::record::user_id(row.bytes(0)), row.bytes(1), row.int(2))
         {
             each(id, email);
         });
-        Ok(())
+        Ok(Some(()))
+    }
+
+    /// Whether the database has `table` (a name [`check_identifier`] passed,
+    /// so it may stand in the SQL as a literal).
+    async fn has_table(&self, table: &str) -> Result<bool, ExportError> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+            Dialect::Postgres => format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '{table}'"
+            ),
+            Dialect::MySql => format!(
+                "SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = '{table}'"
+            ),
+        };
+        let mut found = false;
+        for_each_row!(self, sql, |row| found = row.int(0).is_some_and(|n| n > 0));
+        Ok(found)
     }
 
     /// Streams every user row, in [`UserId`]'s order of the primary key

@@ -104,7 +104,9 @@ async fn a_custom_user_model_with_email_as_username_and_a_uuid_key() {
     assert!(matches!(lookup(&kv, "Shared@Example.com"), Some(StoredValue::User(u)) if u.email == "Shared@Example.com"));
     assert!(matches!(lookup(&kv, "SHARED@example.com"), Some(StoredValue::AmbiguousEmail { .. })));
     assert_eq!(exported.report.users, 24);
-    assert!(exported.report.usernames_auth0_refuses.is_empty());
+    // Email-shaped, every one: Auth0 would take them for emails.
+    assert!(exported.report.usernames_auth0_refuses.iter().all(|e| e.reason.contains("shaped like an email")));
+    assert_eq!(exported.report.usernames_auth0_refuses.len(), 24);
 
     // The keys are Django's UUIDs (char(32) on SQLite), as str(user.pk)
     // gives them, and the groups follow them.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const ENTRIES_PER_FILE: usize = 10_000;
 /// Bumped when the layout or a record's JSON changes: a delta is only
 /// computed against a snapshot of the same version.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Whether a snapshot holds everything or only what changed.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 //! same way on both sides.
 
 mod dir;
+pub mod identity;
 mod profile;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -29,7 +30,8 @@ pub use dir::{
     ENTRIES_PER_FILE, FORMAT_VERSION, FileEntry, KvPair, Manifest, SnapshotError, SnapshotKind, read_json,
     read_snapshot, write_whole,
 };
-pub use profile::{Profile, django_id_of, user_id};
+pub use identity::{Blocked, Identifiers, UsernameLeftOut};
+pub use profile::{Profile, ProfileSettings, django_id_of, user_id};
 
 /// Told how far a long step over a snapshot has come (an export's rows, a
 /// push's entries): one trait, so one progress bar serves them all.
@@ -158,6 +160,34 @@ pub struct UserRecord {
     pub last_login: Option<String>,
     /// Names of the user's groups, sorted.
     pub groups: Vec<String>,
+    /// Whether the site verified this email, where it records that
+    /// (django-allauth's `account_emailaddress`); `None` where it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// What other users share with this one, in the ways Auth0 tells users
+    /// apart: found by the export, which sees them all.
+    #[serde(default, skip_serializing_if = "Clashes::is_none")]
+    pub clashes: Clashes,
+}
+
+/// What a user shares with other users of the site, where Auth0 holds one
+/// user per value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clashes {
+    /// Another user has the same email, in any case.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email: bool,
+    /// Another user's username is the same in lowercase (`Bob`, `bob`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub username_in_lowercase: bool,
+}
+
+impl Clashes {
+    /// Nothing shared.
+    pub fn is_none(&self) -> bool {
+        !self.email && !self.username_in_lowercase
+    }
 }
 
 /// A JSON `true` that cannot be `false`: the field telling a shared-email

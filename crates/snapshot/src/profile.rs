@@ -1,6 +1,7 @@
 //! The Auth0 profile of a Django user: the same bytes from login and
 //! get_user, from the Worker and from `djedge serve`.
 
+use crate::identity::{self, Blocked, Identifiers, NAME_MAX_CHARS, PROFILE_MAX_BYTES};
 use crate::{UserId, UserRecord};
 use serde::Serialize;
 
@@ -22,22 +23,36 @@ pub fn django_id_of(auth0_user_id: &str) -> Option<UserId> {
     (user_id(id) == bare).then_some(id)
 }
 
-/// Auth0's normalized user profile.
+/// What a deployment decides about its profiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProfileSettings {
+    /// How the Auth0 connection tells people apart.
+    pub identifiers: Identifiers,
+    /// What `email_verified` says where the site records no verification
+    /// (false unless the site verified every email).
+    pub email_verified: bool,
+}
+
+/// Auth0's normalized user profile, within Auth0's rules for a database
+/// user ([`crate::identity`]).
 #[derive(Serialize)]
 pub struct Profile<'a> {
     user_id: String,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    email: &'a str,
+    /// As Auth0 stores it: lowercased.
+    email: String,
     email_verified: bool,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
     name: String,
     // Auth0 refuses empty names: left out rather than sent empty.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    given_name: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    family_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    given_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family_name: Option<&'a str>,
     app_metadata: AppMetadata<'a>,
+    /// Every group of the user; `app_metadata` holds those that fit.
+    #[serde(skip)]
+    all_groups: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -60,50 +75,110 @@ struct DjangoMetadata<'a> {
     id: UserId,
     is_staff: bool,
     is_superuser: bool,
+    /// The first groups (in name order) that keep the profile within
+    /// [`PROFILE_MAX_BYTES`]; Django keeps them all.
     groups: &'a [String],
+    /// How many groups did not fit, when some did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups_left_out: Option<usize>,
     date_joined: &'a str,
     last_login: Option<&'a str>,
 }
 
 impl<'a> Profile<'a> {
-    /// The profile of `user`; `email_verified` is the deployment's choice
-    /// (Django records no such thing).
-    pub fn new(user: &'a UserRecord, email_verified: bool) -> Self {
-        // Django's get_full_name(), falling back to the username.
-        let full_name = format!("{} {}", user.first_name, user.last_name).trim().to_string();
-        Profile {
+    /// The profile of `user`, or why Auth0 cannot create them as they are.
+    ///
+    /// # Errors
+    /// [`Blocked`]: the user has no email Auth0 takes, or shares it.
+    pub fn new(user: &'a UserRecord, settings: ProfileSettings) -> Result<Self, Blocked> {
+        if let Some(blocked) = identity::blocked(user) {
+            return Err(blocked);
+        }
+        let username = identity::username(user, settings.identifiers).and_then(Result::ok);
+        let mut profile = Profile {
             user_id: user_id(user.id),
-            email: &user.email,
-            email_verified,
-            username: &user.username,
-            name: if full_name.is_empty() { user.username.clone() } else { full_name },
-            given_name: &user.first_name,
-            family_name: &user.last_name,
+            email: crate::normalize_email(&user.email),
+            email_verified: user.email_verified.unwrap_or(settings.email_verified),
+            username,
+            name: name_of(user),
+            given_name: a_name(&user.first_name),
+            family_name: a_name(&user.last_name),
             app_metadata: AppMetadata {
                 django: DjangoMetadata {
                     id: user.id,
                     is_staff: user.is_staff,
                     is_superuser: user.is_superuser,
                     groups: &user.groups,
+                    groups_left_out: None,
                     date_joined: &user.date_joined,
                     last_login: user.last_login.as_deref(),
                 },
                 djedge: None,
             },
-        }
+            all_groups: &user.groups,
+        };
+        profile.fit_groups();
+        Ok(profile)
     }
 
     /// The profile a bulk import sends: marked `app_metadata.djedge.bulk_import`.
     #[must_use]
     pub fn for_bulk_import(mut self) -> Self {
         self.app_metadata.djedge = Some(Origin { bulk_import: true });
+        self.fit_groups();
         self
     }
 
-    /// The same profile without `username`, for Auth0 connections that do
-    /// not use one (the bulk import refuses it there).
-    #[must_use]
-    pub fn without_username(self) -> Self {
-        Profile { username: "", ..self }
+    /// How many of the user's groups the profile leaves out to stay
+    /// within [`PROFILE_MAX_BYTES`].
+    pub fn groups_left_out(&self) -> usize {
+        self.app_metadata.django.groups_left_out.unwrap_or(0)
     }
+
+    /// Keeps the most groups (a prefix, in name order) that leave the
+    /// profile within [`PROFILE_MAX_BYTES`]; only a profile over it is
+    /// serialized more than once.
+    fn fit_groups(&mut self) {
+        let all = self.all_groups.len();
+        self.keep_groups(all);
+        if self.fits() {
+            return;
+        }
+        // `hi` never fits; `lo` is taken to (every other field is bounded).
+        let (mut lo, mut hi) = (0, all);
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            self.keep_groups(mid);
+            if self.fits() { lo = mid } else { hi = mid }
+        }
+        self.keep_groups(lo);
+    }
+
+    fn keep_groups(&mut self, kept: usize) {
+        let all = self.all_groups;
+        let django = &mut self.app_metadata.django;
+        django.groups = all.get(..kept).unwrap_or(all);
+        django.groups_left_out = (kept < all.len()).then(|| all.len() - kept);
+    }
+
+    fn fits(&self) -> bool {
+        serde_json::to_string(self).is_ok_and(|json| json.len() <= PROFILE_MAX_BYTES)
+    }
+}
+
+/// Django's `get_full_name()`, else the username, else the email: never
+/// empty, at most [`NAME_MAX_CHARS`] characters.
+fn name_of(user: &UserRecord) -> String {
+    let full = format!("{} {}", user.first_name, user.last_name);
+    let full = full.trim();
+    let name =
+        [full, user.username.trim(), user.email.as_str()].into_iter().find(|n| !n.is_empty()).unwrap_or_default();
+    identity::cut(name, NAME_MAX_CHARS).to_string()
+}
+
+/// A first or last name as Auth0 takes it: none when blank, else at most
+/// [`NAME_MAX_CHARS`] characters.
+fn a_name(name: &str) -> Option<&str> {
+    let name = name.trim();
+    (!name.is_empty()).then(|| identity::cut(name, NAME_MAX_CHARS))
 }

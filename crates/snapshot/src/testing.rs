@@ -23,23 +23,47 @@ pub fn user(id: i64, username: &str) -> UserRecord {
         date_joined: "2019-05-12T08:30:15.123456Z".into(),
         last_login: None,
         groups: Vec::new(),
+        email_verified: None,
+        clashes: crate::Clashes::default(),
     }
 }
 
-/// What a full export of `users` puts into KV (no decoy, no stamp): each
-/// record under its username and its id, and under its email when no other
-/// user has that email in any case; a shared email holds the marker naming
-/// its users, ids ascending.
-///
-pub fn key_values(users: &[UserRecord]) -> HashMap<String, String> {
-    let mut by_email: BTreeMap<String, Vec<&UserRecord>> = BTreeMap::new();
+/// `users` with their [`crate::Clashes`] found as the export finds them:
+/// an email another user has in any case, a username another has in lowercase.
+pub fn with_clashes(users: &[UserRecord]) -> Vec<UserRecord> {
+    let mut emails: HashMap<String, usize> = HashMap::new();
+    let mut usernames: HashMap<String, usize> = HashMap::new();
     for user in users {
+        if let Some(key) = email_key(&user.email) {
+            *emails.entry(key).or_default() += 1;
+        }
+        *usernames.entry(crate::identity::folded_username(&user.username)).or_default() += 1;
+    }
+    users
+        .iter()
+        .map(|user| {
+            let mut user = user.clone();
+            user.clashes.email = email_key(&user.email).is_some_and(|key| emails[&key] > 1);
+            user.clashes.username_in_lowercase = usernames[&crate::identity::folded_username(&user.username)] > 1;
+            user
+        })
+        .collect()
+}
+
+/// What a full export of `users` puts into KV (no decoy, no stamp): each
+/// record (with its clashes, see [`with_clashes`]) under its username and
+/// its id, and under its email when no other user has that email in any
+/// case; a shared email holds the marker naming its users, ids ascending.
+pub fn key_values(users: &[UserRecord]) -> HashMap<String, String> {
+    let users = with_clashes(users);
+    let mut by_email: BTreeMap<String, Vec<&UserRecord>> = BTreeMap::new();
+    for user in &users {
         if let Some(key) = email_key(&user.email) {
             by_email.entry(key).or_default().push(user);
         }
     }
     let mut kv = HashMap::new();
-    for user in users {
+    for user in &users {
         let record = json(user);
         kv.insert(username_key(&user.username), record.clone());
         kv.insert(id_key(user.id), record);

@@ -96,12 +96,10 @@ fn config(env: &Env) -> (Config, Option<SettingsError>) {
     // A setting may be a var or a secret; without any, every request gets a
     // 401: never open by default.
     let setting = |name: &str| env.secret(name).ok().map(|v| v.to_string()).or_else(|| var(name));
-    let (access, unusable) = match Access::from_settings(setting) {
-        Ok(access) => (access, None),
-        Err(e) => (Access::closed(), Some(e)),
+    let (mut config, unusable) = match Config::from_settings(setting) {
+        Ok(config) => (config, None),
+        Err(e) => (Config::with_access(Access::closed()), Some(e)),
     };
-    let mut config = Config::with_access(access);
-    config.email_verified = var("EMAIL_VERIFIED").is_some_and(|v| v == "true");
     if let Some(max) = var("WEBCRYPTO_PBKDF2_MAX_ITERATIONS").and_then(|v| v.parse().ok()) {
         config.offload_max_iterations = max;
     }
