@@ -33,10 +33,19 @@ for server in postgres mariadb; do
     "$python" tests/django_site/make_db.py --model "$model" --database "$url" --passwords "$passwords"
     export "${name}_URL=$url" "${name}_PASSWORDS=$passwords"
   done
+  # The identities site (tests/django_site/make_identities_db.py): what
+  # users share, and django-allauth's verified addresses.
+  url=$(scripts/$server.sh djedge_identities)
+  "$python" tests/django_site/make_identities_db.py --database "$url" --passwords "$PWD/target/$server-identities.passwords.json"
+  export "DJEDGE_TEST_${server^^}_IDENTITIES_URL=$url"
 done
 
 cargo test --locked --workspace
 cargo test --locked -p djhash --target wasm32-unknown-unknown --lib --test django_vectors --test malformed
+
+# The local Auth0 tenant's own rules (Auth0's user rules, bulk-import jobs,
+# request bodies against Auth0's published schema): the other tests lean on it.
+node --test tests/auth0/
 
 # The edge, end to end (tests/edge): scripts/edge-up.sh builds the Worker,
 # exports the demo database, loads it into wrangler's local KV and starts

@@ -29,6 +29,20 @@
 //   each refused user with Auth0's codes, or 204). Each imported user is
 //   checked against Auth0's import schema (users-import.schema.json), then
 //   against the rules below.
+// - Every Management API write's request is checked against the vendor's
+//   request schemas, from the copy in auth0_management.schema.json (Auth0's
+//   published Management API schemas as summarised in the project's vendor
+//   schemas; its `_copy` names the source) and refused as Auth0 refuses it:
+//   400 {statusCode, error, message: "Payload validation error: '…' on
+//   property …", errorCode: invalid_body}. Top-level bodies are strict (an
+//   unknown property, or one that may not be updated, such as `name` or
+//   `strategy` on a connection PATCH; a missing required one); a database
+//   connection's `options` are open but their typed parts must match
+//   (attributes, validation, precedence, passwordPolicy, the password
+//   options, customScripts, configuration, booleans), and never combine
+//   requires_username or validation with attributes (Flexible
+//   Identifiers), nor password_options with the legacy password settings.
+//   A users-import's multipart fields get Auth0's documented 400s.
 // - Auth0's rules for creating a database user (checkNewUser, exported):
 //   usernames as the connection's options decide (requires_username or
 //   Flexible Identifiers, never both), their characters, lengths and
@@ -57,6 +71,14 @@ import { parseArgs } from 'node:util';
 
 const b64url = (buffer) => Buffer.from(buffer).toString('base64url');
 const json = (value) => b64url(JSON.stringify(value));
+
+/** `n` random ASCII letters and digits. */
+function alphanumeric(n) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(n)].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
+/** A connection id as Auth0 makes them (the users-export and -import schemas' pattern: ^con_[A-Za-z0-9]{16}$). */
+const newConnectionId = () => `con_${alphanumeric(16)}`;
 
 function newKey() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -285,29 +307,211 @@ async function importUserSchema() {
 const typeName = (value) => (value === null ? 'null' : Array.isArray(value) ? 'array'
   : typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value);
 
-/** ajv's errors for one user, as Auth0's job errors give them: { code, message, path }. */
-function schemaErrors(errors, user) {
+/**
+ * ajv's errors as z-schema (which Auth0 validates with) words them:
+ * { code, message, path, at }, `path` the field at fault, `at` where the
+ * error was found (for a missing or unknown property, the object holding it).
+ */
+function describeSchemaErrors(errors, instance) {
   // Only the outcome of an anyOf/oneOf counts, not each branch's complaint.
   const branches = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => `${e.schemaPath}/`);
   return errors.filter((e) => !branches.some((b) => e.schemaPath.startsWith(b))).map((e) => {
     const steps = e.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-    const value = steps.reduce((v, step) => v?.[step], user);
+    const value = steps.reduce((v, step) => v?.[step], instance);
     const at = (...more) => [...steps, ...more].join('.');
     const code = SCHEMA_CODES[e.keyword] ?? e.keyword.toUpperCase();
+    const where = { code, path: at(), at: at() };
     switch (e.keyword) {
-      case 'type': return { code, message: `Expected type ${e.params.type} but found type ${typeName(value)}`, path: at() };
-      case 'required': return { code, message: `Missing required property: ${e.params.missingProperty}`, path: at(e.params.missingProperty) };
-      case 'additionalProperties': return { code, message: `Additional properties not allowed: ${e.params.additionalProperty}`, path: at(e.params.additionalProperty) };
-      case 'format': return { code, message: `Object didn't pass validation for format ${e.params.format}: ${value}`, path: at() };
-      case 'pattern': return { code, message: `String does not match pattern ${e.params.pattern}: ${value}`, path: at() };
-      case 'minLength': return { code, message: `String is too short (${chars(value)} chars), minimum ${e.params.limit}`, path: at() };
-      case 'maxLength': return { code, message: `String is too long (${chars(value)} chars), maximum ${e.params.limit}`, path: at() };
-      case 'enum': return { code, message: `No enum match for: ${JSON.stringify(value)}`, path: at() };
-      case 'anyOf': return { code, message: "Data does not match any schemas from 'anyOf'", path: at() };
-      case 'not': return { code, message: "Data matches schema from 'not'", path: at() };
-      default: return { code, message: e.message ?? e.keyword, path: at() };
+      case 'type': return { ...where, message: `Expected type ${e.params.type} but found type ${typeName(value)}` };
+      case 'required': return { ...where, message: `Missing required property: ${e.params.missingProperty}`, path: at(e.params.missingProperty) };
+      case 'additionalProperties': return { ...where, message: `Additional properties not allowed: ${e.params.additionalProperty}`, path: at(e.params.additionalProperty) };
+      case 'format': return { ...where, message: `Object didn't pass validation for format ${e.params.format}: ${value}` };
+      case 'pattern': return { ...where, message: `String does not match pattern ${e.params.pattern}: ${value}` };
+      case 'minLength': return { ...where, message: `String is too short (${chars(value)} chars), minimum ${e.params.limit}` };
+      case 'maxLength': return { ...where, message: `String is too long (${chars(value)} chars), maximum ${e.params.limit}` };
+      case 'enum': return { ...where, message: `No enum match for: ${JSON.stringify(value)}` };
+      case 'anyOf': return { ...where, message: "Data does not match any schemas from 'anyOf'" };
+      case 'oneOf': return { ...where, message: "Data does not match any schemas from 'oneOf'" };
+      case 'not': return { ...where, message: "Data matches schema from 'not'" };
+      case 'minimum': return { ...where, message: `Value ${value} is less than minimum ${e.params.limit}` };
+      case 'maximum': return { ...where, message: `Value ${value} is greater than maximum ${e.params.limit}` };
+      case 'minItems': return { ...where, message: `Array is too short (${value.length}), minimum ${e.params.limit}` };
+      case 'maxItems': return { ...where, message: `Array is too long (${value.length}), maximum ${e.params.limit}` };
+      case 'uniqueItems': return { ...where, message: `Array items are not unique (indexes ${e.params.j} and ${e.params.i})` };
+      case 'minProperties': return { ...where, message: `Too few properties defined (${Object.keys(value).length}), minimum ${e.params.limit}` };
+      case 'maxProperties': return { ...where, message: `Too many properties defined (${Object.keys(value).length}), maximum ${e.params.limit}` };
+      default: return { ...where, message: e.message ?? e.keyword };
     }
   });
+}
+
+/** ajv's errors for one user, as Auth0's job errors give them: { code, message, path }. */
+function schemaErrors(errors, user) {
+  return describeSchemaErrors(errors, user).map(({ code, message, path }) => ({ code, message, path }));
+}
+
+// --- The Management API's request bodies ------------------------------------
+// Checked against Auth0's published request schemas, as summarised in
+// auth0_management.schema.json (a copy of the project's vendor schemas:
+// its `_copy` says whence). Each top-level body is strict (an unknown
+// property, or one that may not be updated, such as a connection PATCH's
+// `name`, is refused), required properties are required, and typed values
+// must match, down to a database connection's `options`: open in general,
+// but its typed parts (attributes, validation, precedence, passwordPolicy,
+// the password options, customScripts, configuration, booleans) must fit
+// the strategy-auth0 schema (ConnectionOptionsAuth0). Auth0's refusal:
+// 400, errorCode invalid_body, "Payload validation error: '<reason>' on
+// property <where>." (the form `_error_format` quotes).
+
+const MANAGEMENT_SCHEMA_FILE = new URL('./auth0_management.schema.json', import.meta.url);
+let managementSchema; // the file, read at the first Management API write
+let bodyAjv; // ajv, loaded then too: the tenant starts without either
+const compiledBodies = new Map(); // endpoint (+ ' auth0' for a database connection's) → ajv validator
+
+// The summary's schema words JSON Schema has too; `schema` (the OpenAPI
+// name), `default`, `contentMediaType` and `format` (Auth0's own formats,
+// e.g. client-id) are left out.
+const SCHEMA_WORDS = ['type', 'enum', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems',
+  'uniqueItems', 'minProperties', 'maxProperties', 'required'];
+
+/** JSON Schema from one of the summary's schemas. */
+function fromSummary(summary) {
+  if (!summary || typeof summary !== 'object') return {};
+  const schema = {};
+  for (const word of SCHEMA_WORDS) if (word in summary) schema[word] = summary[word];
+  if (summary.properties) {
+    schema.properties = Object.fromEntries(Object.entries(summary.properties).map(([name, s]) => [name, fromSummary(s)]));
+  } else if (summary.property_names && summary.additionalProperties === false) {
+    // A strict object the summary names the properties of, not their types.
+    schema.properties = Object.fromEntries(summary.property_names.map((name) => [name, {}]));
+  }
+  if (typeof summary.additionalProperties === 'boolean') schema.additionalProperties = summary.additionalProperties;
+  else if (summary.additionalProperties) schema.additionalProperties = fromSummary(summary.additionalProperties);
+  if (summary.items) schema.items = fromSummary(summary.items);
+  if (summary.oneOf) {
+    const branches = summary.oneOf.map(fromSummary);
+    if (branches.length === 1) Object.assign(schema, branches[0]);
+    else schema.oneOf = branches;
+  }
+  return schema;
+}
+
+/** The JSON Schema of `endpoint`'s body; `auth0`: a database connection's, its options per ConnectionOptionsAuth0. */
+function bodySchema(endpoint, auth0) {
+  const summary = managementSchema.endpoints[endpoint];
+  const schema = {
+    type: 'object',
+    additionalProperties: summary.additionalProperties,
+    required: summary.required ?? [],
+    properties: Object.fromEntries(Object.entries(summary.properties).map(([name, s]) => [name, fromSummary(s)])),
+  };
+  if (summary.minProperties !== undefined) schema.minProperties = summary.minProperties;
+  if (summary.bindings_item) {
+    // A binding as the summary details it apart: display_name a string, ref.type one of three.
+    const { ActionBindingWithRef: item, ActionBindingRef: ref } = summary.bindings_item;
+    schema.properties.bindings.items = fromSummary({ ...item, properties: { ...item.properties, ref } });
+  }
+  if (auth0) {
+    // The strategy's schema types what the generic one leaves open (the
+    // attributes' properties, validation.username, customScripts, …); the
+    // generic one's other properties still hold.
+    const strategy = fromSummary(managementSchema.database_connection_options.strategy_auth0_schema);
+    const generic = schema.properties.options;
+    schema.properties.options = { ...generic, properties: { ...generic.properties, ...strategy.properties } };
+  }
+  return schema;
+}
+
+async function bodyValidator(endpoint, auth0) {
+  const key = auth0 ? `${endpoint} auth0` : endpoint;
+  if (!compiledBodies.has(key)) {
+    managementSchema ??= JSON.parse(readFileSync(MANAGEMENT_SCHEMA_FILE, 'utf8'));
+    if (!bodyAjv) {
+      const { default: Ajv2020 } = await import('ajv/dist/2020.js');
+      // The schemas are made here from the summary: not checked against the meta-schema.
+      // And compiled unoptimized: half the time, for bodies of a few KB.
+      bodyAjv = new Ajv2020({ strict: false, validateSchema: false, code: { optimize: false } });
+    }
+    if (!managementSchema.endpoints[endpoint]?.properties) throw new Error(`no request schema for ${endpoint}`);
+    compiledBodies.set(key, bodyAjv.compile(bodySchema(endpoint, auth0)));
+  }
+  return compiledBodies.get(key);
+}
+
+const payloadError = (reason, where) => `Payload validation error: '${reason}'${where ? ` on property ${where}` : ''}.`;
+const present = (value) => value !== undefined && value !== null;
+// The legacy password settings password_options replaces.
+const LEGACY_PASSWORD_OPTIONS = ['passwordPolicy', 'password_complexity_options', 'password_history', 'password_no_personal_info', 'password_dictionary'];
+
+/**
+ * What Auth0 refuses of a database connection's options beyond their schema
+ * (the combinations go-auth0 documents as refused; the schema file's
+ * `database_connection_options.constraints_from_go_auth0_v1_comments`), or
+ * null. Flexible Identifiers (`attributes`) replace `requires_username` and
+ * `validation.username`: a connection has one or the other, never both.
+ */
+function databaseOptionsProblem(options) {
+  if (!options || typeof options !== 'object') return null;
+  if (present(options.requires_username) && present(options.attributes)) {
+    return payloadError('requires_username and attributes cannot be set together: Flexible Identifiers (attributes) replace requires_username', 'options');
+  }
+  if (present(options.validation) && present(options.attributes)) {
+    return payloadError('validation and attributes cannot be set together: Flexible Identifiers (attributes) replace validation.username', 'options');
+  }
+  const legacy = LEGACY_PASSWORD_OPTIONS.filter((key) => present(options[key]));
+  if (present(options.password_options) && legacy.length) {
+    return payloadError(`password_options cannot be set together with ${legacy.join(', ')}`, 'options');
+  }
+  return null;
+}
+
+/**
+ * Why Auth0 would refuse `body` as the request body of `endpoint` (as the
+ * schema file names it, e.g. `PATCH /api/v2/connections/{id}`), or null.
+ * `strategy`: the connection's, for a connection PATCH (a POST's is in its
+ * body); a database connection's (auth0) options are held to their schema.
+ */
+export async function requestProblem(endpoint, body, { strategy } = {}) {
+  if (endpoint === 'POST /api/v2/actions/actions/{id}/deploy') {
+    // No request body is defined (go-auth0 sends none): nothing may be in one.
+    if (body === undefined || body === null) return null;
+    if (typeof body !== 'object' || Array.isArray(body)) return payloadError(`Expected type object but found type ${typeName(body)}`);
+    const [extra] = Object.keys(body);
+    return extra === undefined ? null : payloadError(`Additional properties not allowed: ${extra}`);
+  }
+  const connection = endpoint === 'POST /api/v2/connections' || endpoint === 'PATCH /api/v2/connections/{id}';
+  const database = connection && (strategy ?? body?.strategy) === 'auth0';
+  const validate = await bodyValidator(endpoint, database);
+  if (!validate(body)) {
+    const [first] = describeSchemaErrors(validate.errors, body);
+    return payloadError(first.message, first.at);
+  }
+  return database ? databaseOptionsProblem(body.options) : null;
+}
+
+/**
+ * Why Auth0 would refuse the fields of a users-import job's multipart body
+ * (`form`, a FormData), as POST /api/v2/jobs/users-imports documents them,
+ * or null. The connection is checked apart (it must exist).
+ */
+async function importFormProblem(form) {
+  managementSchema ??= JSON.parse(readFileSync(MANAGEMENT_SCHEMA_FILE, 'utf8'));
+  const { properties, required } = managementSchema.endpoints['POST /api/v2/jobs/users-imports'];
+  const users = form.get('users');
+  if (!users || typeof users === 'string') return "Must provide 'users' file as multipart part.";
+  if (users.size === 0) return 'Users file must not be empty.';
+  for (const [name, schema] of Object.entries(properties)) {
+    if (name === 'users') continue;
+    const value = form.get(name);
+    if (value === null) {
+      if (required.includes(name)) return `Must provide '${name}' as multipart part.`;
+      continue;
+    }
+    if (typeof value !== 'string') return payloadError(`Expected type ${schema.type} but found type file`, name);
+    if (schema.type === 'boolean' && value !== 'true' && value !== 'false') return payloadError('Expected type boolean but found type string', name);
+    if (schema.pattern && !new RegExp(schema.pattern).test(value)) return payloadError(`String does not match pattern ${schema.pattern}`, name);
+  }
+  return null;
 }
 
 /**
@@ -336,7 +540,7 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
   }
   const connections = new Map(); // id → connection
   for (const connection of seed.connections ?? []) {
-    const id = `con_${b64url(randomBytes(8))}`;
+    const id = newConnectionId();
     connections.set(id, { id, strategy: 'auth0', enabled_clients: [], realms: [connection.name], ...structuredClone(connection) });
   }
   const resourceServers = new Map(); // id → resource server
@@ -451,6 +655,12 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       error(response, 403, `Insufficient scope, expected any of: ${any.join(',')}`, 'insufficient_scope');
       return true;
     };
+    // A body Auth0's request schema refuses: 400 invalid_body, as Auth0 answers.
+    const invalid = async (endpoint, options) => {
+      const problem = await requestProblem(endpoint, body, options);
+      if (problem) error(response, 400, problem, 'invalid_body');
+      return Boolean(problem);
+    };
     if (method !== 'GET') stats.managementWrites += 1;
     // A multipart body (an import's file) is parsed where it is used.
     const multipart = /^multipart\/form-data/i.test(request.headers['content-type'] ?? '');
@@ -463,16 +673,18 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       return send(response, 200, list.map(shown));
     }
     if (path === '/connections' && method === 'POST') {
-      if (need('create:connections')) return;
+      if (need('create:connections') || await invalid('POST /api/v2/connections')) return;
       if ([...connections.values()].some((c) => c.name === body.name)) return error(response, 409, 'A connection with the same name already exists', 'connection_conflicts');
-      const id = `con_${b64url(randomBytes(8))}`;
+      const id = newConnectionId();
       connections.set(id, { id, name: body.name, strategy: body.strategy, options: body.options ?? {}, enabled_clients: body.enabled_clients ?? [], realms: [body.name] });
       return send(response, 201, shown(connections.get(id)));
     }
     if ((m = path.match(/^\/connections\/([^/]+)$/)) && method === 'PATCH') {
-      if (need('update:connections')) return;
+      if (need('update:connections') || await invalid('PATCH /api/v2/connections/{id}')) return;
       const connection = connections.get(m[1]);
       if (!connection) return error(response, 404, 'The connection does not exist', 'inexistent_connection');
+      // A database connection's options are held to their own schema too.
+      if (connection.strategy === 'auth0' && await invalid('PATCH /api/v2/connections/{id}', { strategy: 'auth0' })) return;
       // Auth0: `options` replaces the whole object.
       if (body.options) connection.options = body.options;
       if (body.enabled_clients) connection.enabled_clients = body.enabled_clients;
@@ -485,7 +697,7 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       return found ? send(response, 200, found) : error(response, 404, 'The resource server does not exist', 'inexistent_resource_server');
     }
     if (path === '/resource-servers' && method === 'POST') {
-      if (need('create:resource_servers')) return;
+      if (need('create:resource_servers') || await invalid('POST /api/v2/resource-servers')) return;
       if ([...resourceServers.values()].some((r) => r.identifier === body.identifier)) return error(response, 409, 'A resource server with the same identifier already exists', 'resource_server_conflict');
       const id = b64url(randomBytes(12));
       resourceServers.set(id, { id, ...body });
@@ -508,7 +720,7 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       return send(response, 200, clientShown(client, fields, q.get('include_fields')));
     }
     if (path === '/clients' && method === 'POST') {
-      if (need('create:clients')) return;
+      if (need('create:clients') || await invalid('POST /api/v2/clients')) return;
       return send(response, 201, newClient({ name: body.name, app_type: body.app_type, grant_types: body.grant_types, description: body.description }));
     }
     if (path === '/client-grants' && method === 'GET') {
@@ -516,7 +728,7 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       return send(response, 200, grants.filter((g) => (!q.get('audience') || g.audience === q.get('audience')) && (!q.get('client_id') || g.client_id === q.get('client_id'))));
     }
     if (path === '/client-grants' && method === 'POST') {
-      if (need('create:client_grants')) return;
+      if (need('create:client_grants') || await invalid('POST /api/v2/client-grants')) return;
       if (!clients.has(body.client_id)) return error(response, 404, 'Client not found', 'inexistent_client');
       if (grants.some((g) => g.client_id === body.client_id && g.audience === body.audience)) return error(response, 409, 'A client grant for this client and audience already exists', 'client_grant_conflict');
       const grant = { id: `cgr_${b64url(randomBytes(8))}`, client_id: body.client_id, audience: body.audience, scope: body.scope ?? [] };
@@ -524,10 +736,9 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       return send(response, 201, grant);
     }
     if (path === '/jobs/users-exports' && method === 'POST') {
-      if (need('read:users')) return;
+      if (need('read:users') || await invalid('POST /api/v2/jobs/users-exports')) return;
       const connection = connections.get(body.connection_id);
-      if (body.connection_id && !connection) return error(response, 400, 'Connection does not exist', 'invalid_body');
-      if (!['json', 'csv'].includes(body.format ?? 'csv')) return error(response, 400, 'Payload validation error: format', 'invalid_body');
+      if (body.connection_id && !connection) return error(response, 400, 'The connection does not exist.', 'invalid_body');
       const job = { type: 'users_export', status: 'pending', connection_id: body.connection_id, connection: connection?.name, format: body.format ?? 'csv',
         fields: body.fields, created_at: new Date().toISOString(), id: `job_${b64url(randomBytes(12))}`, polls: 0 };
       jobs.set(job.id, job);
@@ -541,21 +752,21 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
         // undici's Request parses multipart bodies (Node has no parser for an IncomingMessage).
         form = await new Request('http://tenant.local/', { method: 'POST', headers: { 'content-type': request.headers['content-type'] }, body: raw }).formData();
       } catch {
-        return error(response, 400, 'Payload validation error: the body must be multipart/form-data', 'invalid_body');
+        return error(response, 400, "Payload validation error: 'Invalid multipart payload format'.", 'invalid_body');
       }
+      // The fields as the schema file describes them, then the connection
+      // (Auth0's documented 400s).
+      const problem = await importFormProblem(form);
+      if (problem) return error(response, 400, problem, 'invalid_body');
       const file = form.get('users');
-      if (!file || typeof file === 'string') return error(response, 400, "Payload validation error: 'Missing required property: users' (a file)", 'invalid_body');
       const connectionId = form.get('connection_id');
-      if (!connectionId) return error(response, 400, "Payload validation error: 'Missing required property: connection_id'", 'invalid_body');
       const connection = connections.get(connectionId);
-      if (!connection) return error(response, 400, 'Connection does not exist', 'invalid_body');
-      if (connection.strategy !== 'auth0') return error(response, 400, 'Users can only be imported into a database connection', 'invalid_body');
-      const flags = {};
-      for (const name of ['upsert', 'send_completion_email']) {
-        const value = form.get(name);
-        if (value !== null && value !== 'true' && value !== 'false') return error(response, 400, `Payload validation error: 'Expected type boolean' on property ${name}`, 'invalid_body');
-        flags[name] = value === 'true';
+      if (!connection) return error(response, 400, 'The connection does not exist.', 'invalid_body');
+      if (connection.strategy !== 'auth0') return error(response, 400, 'Connection must be a database connection.', 'invalid_body');
+      if (connection.options?.enabledDatabaseCustomization === true && connection.options?.import_mode !== true) {
+        return error(response, 400, 'Custom Database Connections without import mode are not allowed.', 'invalid_body');
       }
+      const flags = Object.fromEntries(['upsert', 'send_completion_email'].map((name) => [name, form.get(name) === 'true']));
       const bytes = Buffer.from(await file.arrayBuffer());
       if (bytes.length >= MAX_IMPORT_FILE_BYTES) {
         return error(response, 413, `The users file is ${bytes.length} bytes; Auth0 takes files under 500KB`, 'too_large');
@@ -603,7 +814,7 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       return send(response, 200, { actions: list.map(read), total: list.length, page: 0, per_page: 50 });
     }
     if (path === '/actions/actions' && method === 'POST') {
-      if (need('create:actions')) return;
+      if (need('create:actions') || await invalid('POST /api/v2/actions/actions')) return;
       const id = b64url(randomBytes(12));
       const action = { id, name: body.name, supported_triggers: body.supported_triggers, code: body.code, runtime: body.runtime, dependencies: body.dependencies ?? [], secrets: body.secrets ?? [] };
       touch(action);
@@ -615,24 +826,24 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       if (!action) return error(response, 404, 'That action does not exist.', 'not_found');
       if (method === 'GET') return need('read:actions') || send(response, 200, read(action));
       if (method === 'PATCH') {
-        if (need('update:actions')) return;
+        if (need('update:actions') || await invalid('PATCH /api/v2/actions/actions/{id}')) return;
         for (const key of ['name', 'supported_triggers', 'code', 'runtime', 'dependencies', 'secrets']) if (key in body) action[key] = body[key];
         touch(action);
         return send(response, 200, read(action));
       }
     }
     if ((m = path.match(/^\/actions\/actions\/([^/]+)\/deploy$/)) && method === 'POST') {
-      if (need('update:actions')) return;
+      if (need('update:actions') || await invalid('POST /api/v2/actions/actions/{id}/deploy')) return;
       const action = actions.get(m[1]);
       if (!action) return error(response, 404, 'That action does not exist.', 'not_found');
       if (action.status !== 'built') return error(response, 400, 'An action must be built before it can be deployed.', 'invalid_argument');
       action.deployed = structuredClone({ code: action.code, secrets: action.secrets, runtime: action.runtime });
-      return send(response, 200, { id: b64url(randomBytes(8)), action_id: action.id, code: action.code, deployed: true, status: 'built' });
+      return send(response, 202, { id: b64url(randomBytes(8)), action_id: action.id, code: action.code, deployed: true, status: 'built' });
     }
     if (path === '/actions/triggers/post-login/bindings') {
       if (method === 'GET') return need('read:actions') || send(response, 200, { bindings, total: bindings.length, page: 0, per_page: 50 });
       if (method === 'PATCH') {
-        if (need('update:actions')) return;
+        if (need('update:actions') || await invalid('PATCH /api/v2/actions/triggers/{triggerId}/bindings')) return;
         const next = [];
         for (const { ref, display_name: displayName } of body.bindings ?? []) {
           const action = ref?.type === 'action_id' ? actions.get(ref.value) : [...actions.values()].find((a) => a.name === ref?.value);

@@ -55,6 +55,9 @@ The users, in id order (ids 1 to 21 in a new or flushed database):
                    --passwords.
   dot.dash-ok      dot@example.com: punctuation Auth0 accepts in a username.
 
+On MariaDB/MySQL, whose default collation makes usernames unique without
+regard to case, `bob` (after `Bob`) is left out: such a site cannot hold both.
+
 The 200 groups come first (ids 1 to 200): "group-NNN-" padded with 'g' to
 60 characters.
 """
@@ -138,7 +141,12 @@ USERS = [
 hasher = get_hasher("pbkdf2_sha256")
 passwords = {}
 joined = datetime(2020, 3, 9, 14, 5, 30, 654321, tzinfo=timezone.utc)
+mysql = args.database.startswith(("mysql://", "mariadb://"))
 for i, (username, email, extra, addresses) in enumerate(USERS):
+    if mysql and User.objects.filter(username__iexact=username).exists():
+        # MariaDB's default collation compares usernames without case: such
+        # a site cannot hold Bob beside bob at all.
+        continue
     extra = dict(extra)
     user_groups = extra.pop("groups", [])
     unusable = extra.pop("unusable", False)

@@ -89,13 +89,21 @@ test('login.js: wrong password, unknown user and unusable password are WrongUser
   }
 });
 
-test('login.js: an inactive user is UnauthorizedError; a shared email names no one', async () => {
+test('login.js: an inactive user, or one Auth0 could not create, is UnauthorizedError with a sentence saying why', async () => {
   const inactive = await loginWith(worker)('inactive_ian', 'pw-inactive');
   assert.equal(inactive.error?.name, 'UnauthorizedError');
-  const shared = await loginWith(worker)('shared@example.com', 'pw-shared-1');
-  assert.equal(shared.error?.name, 'WrongUsernameOrPasswordError');
-  assert.match(shared.error.message, /username/);
-  assert.equal(shared.profile, undefined);
+  // A shared email names no one, by the email or by either username.
+  for (const [login, password] of [['shared@example.com', 'pw-shared-1'], ['shared_two', 'pw-shared-2']]) {
+    const shared = await loginWith(worker)(login, password);
+    assert.equal(shared.error?.name, 'UnauthorizedError', login);
+    assert.match(shared.error.message, /its own/);
+    assert.equal(shared.profile, undefined);
+  }
+  const noEmail = await loginWith(worker)('no_email', 'pw-no-email');
+  assert.equal(noEmail.error?.name, 'UnauthorizedError');
+  assert.match(noEmail.error.message, /email address/);
+  // A wrong password learns nothing of it.
+  assert.equal((await loginWith(worker)('no_email', 'wrong')).error?.name, 'WrongUsernameOrPasswordError');
 });
 
 test('get_user.js: a profile, callback(null) when unknown or migrated, errors for inactive and shared', async () => {
@@ -147,7 +155,7 @@ test('with machine tokens: every kind of login at both adapters, on a couple of 
       assert.equal((await loginWith(configuration)(login, password)).error?.name, 'WrongUsernameOrPasswordError', `${base} ${login}`);
     }
     assert.equal((await loginWith(configuration)('inactive_ian', 'pw-inactive')).error?.name, 'UnauthorizedError');
-    assert.match((await loginWith(configuration)('shared@example.com', 'pw-shared-2')).error?.message, /username/);
+    assert.match((await loginWith(configuration)('shared@example.com', 'pw-shared-2')).error?.message, /its own/);
     assert.equal((await getUserWith(configuration)('ian@example.com')).error?.name, 'UnauthorizedError');
     assert.deepEqual(Object.values(await getUserWith(configuration)('nobody@example.com')), [null, undefined]);
   }

@@ -46,7 +46,7 @@ test('a dry run writes nothing; a second run creates nothing and prints the same
   assert.deepEqual(counts(after), counts(before), 'nothing new');
   assert.deepEqual(after.bindings.map((b) => b.action.id), before.bindings.map((b) => b.action.id));
   assert.equal(again.stdout, dry.stdout, 'the same settings');
-  assert.match(again.stdout, /^DJEDGE_AUTH0_DOMAIN=http:\/\/127\.0\.0\.1:\d+\nDJEDGE_AUTH0_AUDIENCE=.+\nDJEDGE_AUTH0_CLIENT_IDS=.+\n$/);
+  assert.match(again.stdout, /^DJEDGE_AUTH0_DOMAIN=http:\/\/127\.0\.0\.1:\d+\nDJEDGE_AUTH0_AUDIENCE=.+\nDJEDGE_AUTH0_CLIENT_IDS=.+\nDJEDGE_IDENTIFIERS=email\n$/);
   // The scripts still reach the Worker with the app's tokens.
   const { options } = await setUpConnection();
   const { error, profile } = await auth0Script('login.js', 'login', options.configuration, options.customScripts.login)('alice', 'wonderland');

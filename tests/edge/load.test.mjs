@@ -28,7 +28,7 @@ function heavyUsers() {
   const chosen = new Map();
   for (const user of demoUsers()) {
     const password = passwords[user.username];
-    if (!password || !user.is_active) continue;
+    if (!password || !user.is_active || !user.email || user.clashes) continue; // only users who land
     const [algorithm, cost] = user.password.split('$');
     const label = algorithm.startsWith('pbkdf2') ? `${algorithm} ${cost}` : algorithm;
     if (['argon2', 'scrypt', 'bcrypt_sha256', 'bcrypt', 'pbkdf2_sha256 1000000', 'pbkdf2_sha256 100000'].includes(label)) {

@@ -440,7 +440,8 @@ fn write_action(
         wait_until_built(api, &id)?;
         expect(
             &api.post(&format!("/api/v2/actions/actions/{id}/deploy"), &json!({}))?,
-            &[200, 201],
+            // Auth0 documents 202; 200 and 201 are taken too.
+            &[200, 201, 202],
             "to deploy the Action",
         )?;
     }
@@ -458,7 +459,14 @@ fn write_action(
     // The PATCH replaces the trigger's bindings: every one is sent back.
     let mut refs: Vec<Value> = bindings
         .iter()
-        .map(|b| json!({ "ref": { "type": "action_id", "value": b.pointer("/action/id") }, "display_name": b.get("display_name") }))
+        .map(|b| {
+            let mut binding = json!({ "ref": { "type": "action_id", "value": b.pointer("/action/id") } });
+            // Auth0 takes a string or nothing here, never null.
+            if let Some(name) = b.get("display_name").filter(|n| n.is_string()) {
+                binding["display_name"] = name.clone();
+            }
+            binding
+        })
         .collect();
     refs.push(json!({ "ref": { "type": "action_id", "value": id }, "display_name": name }));
     expect(&api.patch(&path, &json!({ "bindings": refs }))?, &[200], "to bind the Action")?;

@@ -105,3 +105,38 @@ fn import_files_and_progress_leave_out_the_migrated() {
         progress["need_reset"].as_array().unwrap().iter().map(|e| e["username"].as_str().unwrap()).collect();
     assert_eq!(reset, ["legacy_crypt", "unusable_ulla"]);
 }
+
+#[test]
+fn audit_names_who_cannot_land_with_the_reason_and_the_remedy_in_either_mode() {
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/identities-django-5.2.sqlite3");
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    let (ok, _, stderr) =
+        djedge(&["export", "--database", &format!("sqlite://{}", db.display()), "--out", snap.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let (ok, text, stderr) = djedge(&["audit", "--snapshot", snap.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        text.starts_with("21 users; in email mode 16 land in Auth0 as they are (15 of them active), 5 cannot\n"),
+        "{text}"
+    );
+    assert!(text.contains("no_email (1): no email"), "{text}");
+    assert!(text.contains("  what to do: add an email to the Django account"), "{text}");
+    assert!(text.contains("shared_email (2)") && text.contains("invalid_email (2)"), "{text}");
+    assert!(!text.contains("without their username"), "email mode leaves out no username: {text}");
+
+    let (ok, json, _) = djedge(&["audit", "--snapshot", snap.to_str().unwrap(), "--usernames", "--json"]);
+    assert!(ok);
+    let audit: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!((audit["users"].as_u64(), audit["land"].as_u64()), (Some(21), Some(16)));
+    assert_eq!(audit["identifiers"], "username");
+    let blocked = audit["blocked"].as_array().unwrap();
+    let share_a = blocked.iter().find(|b| b["username"] == "share_a").unwrap();
+    assert_eq!(share_a["reason"], "shared_email");
+    assert_eq!(share_a["paths"], serde_json::json!(["lazy", "bulk"]));
+    assert!(share_a["remedy"].as_str().unwrap().contains("its own email"));
+    assert_eq!(audit["without_username"].as_array().unwrap().len(), 7);
+    // No snapshot: one sentence, not a panic.
+    let (ok, _, stderr) = djedge(&["audit", "--snapshot", dir.path().join("none").to_str().unwrap()]);
+    assert!(!ok && stderr.starts_with("djedge: ") && stderr.lines().count() == 1, "{stderr}");
+}

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 
 use djedge_edge::{
-    Clock, Config, Edge, Fetch, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Digest, Pbkdf2Offload, Request,
-    State, Store, StoreError,
+    Clock, Config, Edge, Fetch, Identifiers, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Digest, Pbkdf2Offload,
+    ProfileSettings, Request, State, Store, StoreError,
 };
 use djedge_snapshot::{DECOY_KEY, Migration, UserId, UserRecord, testing};
 
@@ -42,6 +42,13 @@ fn snapshot() -> HashMap<String, String> {
         user(5, "oscar", "", "pbkdf2_sha256$9000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", true),
         // A custom user model with a UUIDField primary key.
         UserRecord { id: UMA_ID.parse().unwrap(), ..user(8, "uma", "uma@example.com", BOB.1, true) },
+        // Right password, but no email: Auth0 could not create her.
+        user(9, "nora", "", BOB.1, true),
+        // Two usernames the same in lowercase, a username Auth0 cannot hold.
+        user(10, "Max", "max@example.com", BOB.1, true),
+        user(11, "max", "max2@example.com", BOB.1, true),
+        user(12, "zoë", "zoe@example.com", BOB.1, true),
+        UserRecord { email_verified: Some(true), ..user(13, "Vera.V", "Vera@Example.com", BOB.1, true) },
     ];
     // Two users share an email: under it, the marker; each under their username.
     let sharing =
@@ -190,7 +197,7 @@ fn a_right_password_returns_the_profile_and_records_the_migration_once() {
     assert_eq!(
         outcome.response.body,
         concat!(
-            r#"{"user_id":"django_1","email":"Alice@Example.com","email_verified":false,"username":"alice","#,
+            r#"{"user_id":"django_1","email":"alice@example.com","email_verified":false,"#,
             r#""name":"Alice Liddell","given_name":"Alice","family_name":"Liddell","app_metadata":{"django":{"id":1,"#,
             r#""is_staff":true,"is_superuser":false,"groups":["editors"],"date_joined":"2019-05-12T08:30:15.123456Z","#,
             r#""last_login":"2024-01-02T03:04:05Z"}}}"#
@@ -270,8 +277,10 @@ fn a_shared_email_never_logs_anyone_in_and_says_so_only_with_a_right_password() 
     assert_eq!(salts.len(), 6);
     assert_eq!(salts.iter().filter(|s| *s == "nnh9zynQ7GNP0b996n40nQ").count(), 3);
     drop(salts);
-    // Their usernames still log in.
-    assert_eq!(f.login("sue", ALICE.0).0, 200);
+    // Nor by their usernames: Auth0 holds one user per email, so neither can
+    // land (djedge audit names them); only the right password learns it.
+    assert_eq!(f.login("sue", ALICE.0), (409, r#"{"error":"ambiguous_email"}"#.into()));
+    assert_eq!(f.login("sue", BOB.0).0, 401);
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "SHARED@example.com" })).0, 409);
 }
 
@@ -311,7 +320,7 @@ fn the_post_login_action_gets_the_profile_by_auth0_id_and_the_migration_is_recor
     let again = report("django_2");
     assert_eq!((again.response.status, again.migrated), (200, None), "recorded once");
     let uma = report(&format!("auth0|django_{UMA_ID}"));
-    assert_eq!(json(&uma.response.body)["username"], "uma");
+    assert_eq!(json(&uma.response.body)["user_id"], format!("django_{UMA_ID}"));
     // Already recorded in the store: answered, not recorded again.
     f.platform.store.record(&Migration { id: UserId::Integer(1), at: "2026-01-01T00:00:00.000Z".into() });
     let alice = report("auth0|django_1");
@@ -502,4 +511,63 @@ fn health_names_the_snapshot_the_store_has_whole() {
     values.insert(djedge_snapshot::SNAPSHOT_KEY.into(), "not json".into());
     f.platform.store = MemoryStore::new(values);
     assert_eq!(get(&f).0, 500);
+}
+
+#[test]
+fn a_user_auth0_could_not_create_is_told_so_only_with_the_right_password_and_not_recorded() {
+    let f = Fixture::new(Offload::Computes);
+    let outcome = f.call(
+        "POST",
+        "/v1/login",
+        Some(&format!("Bearer {TOKEN}")),
+        &format!(r#"{{"username":"nora","password":"{}"}}"#, BOB.0),
+    );
+    assert_eq!(
+        (outcome.response.status, outcome.response.body.as_str(), outcome.migrated),
+        (409, r#"{"error":"cannot_land","detail":"no_email"}"#, None)
+    );
+    assert_eq!(outcome.event.name(), "cannot_land");
+    assert_eq!(f.login("nora", "wrong"), (401, r#"{"error":"wrong_credentials"}"#.into()));
+}
+
+#[test]
+fn email_mode_sends_no_username_and_username_mode_sends_what_auth0_can_hold() {
+    let email_mode = Fixture::new(Offload::Computes);
+    for login in ["Max", "max", "zoë", "alice"] {
+        let password = if login == "alice" { ALICE.0 } else { BOB.0 };
+        let (status, body) = email_mode.login(login, password);
+        assert_eq!(status, 200, "{login}");
+        assert!(json(&body).get("username").is_none(), "{login}: {body}");
+    }
+    let mut usernames = Fixture::new(Offload::Computes);
+    usernames.config.profiles.identifiers = Identifiers::Username;
+    let username = |login: &str, password: &str| json(&usernames.login(login, password).1).get("username").cloned();
+    assert_eq!(username("alice", ALICE.0), Some("alice".into()));
+    assert_eq!(username("Vera.V", BOB.0), Some("vera.v".into()), "lowercased, as Auth0 stores it");
+    // Max and max would be one username in Auth0: neither gets it.
+    assert_eq!(username("Max", BOB.0), None);
+    assert_eq!(username("max", BOB.0), None);
+    assert_eq!(username("zoë", BOB.0), None, "Auth0 allows no accents in usernames");
+    // The verification the site recorded wins over the deployment's default.
+    let vera = json(&usernames.login("vera@example.com", BOB.0).1);
+    assert_eq!((vera["email"].as_str(), vera["email_verified"].as_bool()), (Some("vera@example.com"), Some(true)));
+    assert_eq!(json(&usernames.login("alice", ALICE.0).1)["email_verified"], false);
+    usernames.config.profiles.email_verified = true;
+    assert_eq!(json(&usernames.login("alice", ALICE.0).1)["email_verified"], true);
+}
+
+#[test]
+fn profile_settings_are_read_by_name_and_a_bad_value_is_refused() {
+    let settings = |pairs: &[(&str, &str)]| {
+        Config::from_settings(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_string()))
+    };
+    let token = ("DJEDGE_API_TOKEN", TOKEN);
+    let config = settings(&[token]).unwrap();
+    assert_eq!(config.profiles, ProfileSettings::default());
+    let config = settings(&[token, ("DJEDGE_IDENTIFIERS", "username"), ("DJEDGE_EMAIL_VERIFIED", "true")]).unwrap();
+    assert_eq!(config.profiles, ProfileSettings { identifiers: Identifiers::Username, email_verified: true });
+    for bad in [&[token, ("DJEDGE_IDENTIFIERS", "usernames")][..], &[token, ("DJEDGE_EMAIL_VERIFIED", "yes")]] {
+        let error = settings(bad).unwrap_err().to_string();
+        assert!(error.contains("must be"), "{error}");
+    }
 }

@@ -92,7 +92,11 @@ impl Fixture {
         let users = django_users();
         let records: Vec<UserRecord> = (1..)
             .zip(&users)
-            .map(|(id, (name, _, encoded))| UserRecord { password: encoded.clone(), ..testing::user(id, name) })
+            .map(|(id, (name, _, encoded))| UserRecord {
+                password: encoded.clone(),
+                email: format!("user{id}@example.com"),
+                ..testing::user(id, name)
+            })
             .collect();
         let mut kv = testing::key_values(&records);
         // Unknown logins are verified against a decoy of argon2's cost.

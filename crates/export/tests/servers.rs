@@ -269,3 +269,49 @@ async fn a_postgres_connection_lost_mid_export_leaves_nothing() {
     }
     sqlx::raw_sql("DROP TABLE djedge_big_user").execute(&pool).await.unwrap();
 }
+
+/// The identities site loaded by real Django and django-allauth into the
+/// server: the same clashes and verifications as from SQLite (allauth's
+/// table found through the server's own catalogue). MariaDB's collation
+/// cannot hold `bob` beside `Bob`, so that site has one of them.
+async fn identities_as_sqlite(url: String) {
+    let dir = tempfile::tempdir().unwrap();
+    run(url, &dir.path().join("server")).await;
+    let sqlite = fixture("identities-django-5.2.sqlite3");
+    run(format!("sqlite://{}", sqlite.display()), &dir.path().join("sqlite")).await;
+    let (server, sqlite) = (users_by_name(&dir.path().join("server")), users_by_name(&dir.path().join("sqlite")));
+    let facts = |u: &UserRecord| (u.email.clone(), u.clashes, u.email_verified, u.groups.len());
+    for (name, user) in &server {
+        let mut expected = facts(&sqlite[name]);
+        if !server.contains_key("bob") && name == "Bob" {
+            expected.1.username_in_lowercase = false;
+        }
+        assert_eq!(facts(user), expected, "{name}");
+    }
+    assert!(server.len() >= 20, "{} users", server.len());
+    assert_eq!(server["verified_v"].email_verified, Some(true));
+}
+
+#[tokio::test]
+async fn postgres_exports_the_identities_site_as_sqlite_does() {
+    sqlx::any::install_default_drivers();
+    let Some(url) = identities_server("POSTGRES") else { return };
+    identities_as_sqlite(url).await;
+}
+
+#[tokio::test]
+async fn mariadb_exports_the_identities_site_as_sqlite_does() {
+    sqlx::any::install_default_drivers();
+    let Some(url) = identities_server("MARIADB") else { return };
+    identities_as_sqlite(url).await;
+}
+
+/// The identities site's URL scripts/test.sh provides for a server.
+fn identities_server(name: &str) -> Option<String> {
+    let variable = format!("DJEDGE_TEST_{name}_IDENTITIES_URL");
+    match std::env::var(&variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("DJEDGE_SKIP_SERVERS").as_deref() == Ok("1") => None,
+        Err(_) => panic!("set {variable} (scripts/test.sh does), or DJEDGE_SKIP_SERVERS=1"),
+    }
+}

@@ -443,3 +443,85 @@ proptest::proptest! {
         proptest::prop_assert_eq!(delta.manifest.keys, full.manifest.keys);
     }
 }
+
+/// The identities site (tests/django_site/make_identities_db.py): the export
+/// marks what users share in the ways Auth0 tells users apart, and carries
+/// django-allauth's verification of each user's own email.
+#[tokio::test]
+async fn what_users_share_and_what_allauth_verified_travel_with_each_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture("identities-django-5.2.sqlite3");
+    let exported = export(&options(&db, &dir.path().join("snap"), None), &mut Quiet).await.unwrap();
+    assert_eq!(exported.report.users, 21);
+    let users = records(&dir.path().join("snap"));
+    let clashes = |name: &str| (users[name].clashes.email, users[name].clashes.username_in_lowercase);
+    assert_eq!(clashes("share_a"), (true, false));
+    assert_eq!(clashes("share_b"), (true, false));
+    assert_eq!(clashes("Bob"), (false, true));
+    assert_eq!(clashes("bob"), (false, true));
+    assert_eq!(clashes("bob@example.org"), (false, false), "an email-shaped username is no clash");
+    let clashing: Vec<&str> = users.values().filter(|u| !u.clashes.is_none()).map(|u| u.username.as_str()).collect();
+    assert_eq!(clashing, ["Bob", "bob", "share_a", "share_b"]);
+    for (name, verified) in [
+        ("plain_pat", true),
+        ("élodie", true),
+        ("verified_v", true),
+        ("pipe|one", false),
+        ("unverified_u", false),
+        ("other_verified", false),
+        ("long_names", false),
+    ] {
+        assert_eq!(users[name].email_verified, Some(verified), "{name}");
+    }
+    // Without allauth's table, the site records no verification at all.
+    let demo = export(&options(&fixture("demo-django-5.2.sqlite3"), &dir.path().join("demo"), None), &mut Quiet)
+        .await
+        .unwrap();
+    assert!(demo.report.users > 0);
+    assert!(records(&dir.path().join("demo")).values().all(|u| u.email_verified.is_none()));
+    // Told to ignore the table, the export reads none either.
+    let ignoring = ExportOptions {
+        table: UserTable { email_addresses_table: None, ..UserTable::default() },
+        ..options(&db, &dir.path().join("ignoring"), None)
+    };
+    export(&ignoring, &mut Quiet).await.unwrap();
+    assert!(records(&dir.path().join("ignoring")).values().all(|u| u.email_verified.is_none()));
+}
+
+/// A rename that ends a clash rewrites the other user's record in the
+/// delta, and an address allauth verifies since changes the user's.
+#[tokio::test]
+async fn a_delta_carries_clashes_that_begin_or_end_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite3");
+    std::fs::copy(fixture("identities-django-5.2.sqlite3"), &db).unwrap();
+    export(&options(&db, &dir.path().join("v1"), None), &mut Quiet).await.unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "UPDATE auth_user SET username = 'robert' WHERE username = 'bob';
+         UPDATE auth_user SET email = 'share.b@example.com' WHERE username = 'share_b';
+         UPDATE account_emailaddress SET verified = 1 WHERE email = 'una@example.com';",
+    )
+    .unwrap();
+    drop(conn);
+    export(&options(&db, &dir.path().join("v2"), Some(&dir.path().join("v1"))), &mut Quiet).await.unwrap();
+    let state = loaded(&dir.path().join("v1"), &dir.path().join("v2"));
+    let record = |name: &str| match serde_json::from_str(&state[&format!("user/{name}")]).unwrap() {
+        StoredValue::User(user) => user,
+        StoredValue::AmbiguousEmail { .. } => panic!("{name} is a user"),
+    };
+    assert!(record("Bob").clashes.is_none(), "Bob no longer shares his username");
+    assert!(record("share_a").clashes.is_none(), "share_a's email is hers alone now");
+    assert_eq!(record("unverified_u").email_verified, Some(true));
+}
+
+fn records(dir: &Path) -> BTreeMap<String, djedge_snapshot::UserRecord> {
+    let (kv, _) = read_snapshot(dir);
+    kv.iter()
+        .filter(|(key, _)| key.starts_with(djedge_snapshot::USERNAME_PREFIX))
+        .filter_map(|(_, value)| match serde_json::from_str(value).unwrap() {
+            StoredValue::User(user) => Some((user.username.clone(), user)),
+            StoredValue::AmbiguousEmail { .. } => None,
+        })
+        .collect()
+}

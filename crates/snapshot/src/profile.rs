@@ -182,3 +182,114 @@ fn a_name(name: &str) -> Option<&str> {
     let name = name.trim();
     (!name.is_empty()).then(|| identity::cut(name, NAME_MAX_CHARS))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Clashes;
+
+    fn record() -> UserRecord {
+        UserRecord {
+            id: UserId::Integer(7),
+            username: "Ann".into(),
+            email: "Ann@Example.org".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            password: "!".into(),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+            date_joined: "2020-01-01T00:00:00Z".into(),
+            last_login: None,
+            groups: Vec::new(),
+            email_verified: None,
+            clashes: Clashes::default(),
+        }
+    }
+
+    fn json(user: &UserRecord, settings: ProfileSettings) -> serde_json::Value {
+        serde_json::to_value(Profile::new(user, settings).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn names_are_cut_on_a_character_boundary_and_never_empty() {
+        let long = UserRecord { first_name: "é".repeat(151), last_name: "b".repeat(150), ..record() };
+        let profile = json(&long, ProfileSettings::default());
+        for field in ["name", "given_name", "family_name"] {
+            let text = profile[field].as_str().unwrap();
+            assert_eq!(text.chars().count(), NAME_MAX_CHARS, "{field}");
+        }
+        assert!(profile["name"].as_str().unwrap().chars().all(|c| c == 'é'));
+        // Blank names are left out; the name falls back to the username.
+        let blank = UserRecord { first_name: "  ".into(), ..record() };
+        let profile = json(&blank, ProfileSettings::default());
+        assert_eq!((profile["name"].as_str(), profile.get("given_name")), (Some("Ann"), None));
+        let nameless = UserRecord { username: String::new(), ..record() };
+        assert_eq!(json(&nameless, ProfileSettings::default())["name"], "Ann@Example.org");
+    }
+
+    #[test]
+    fn a_user_in_hundreds_of_groups_keeps_the_groups_that_fit() {
+        let groups: Vec<String> = (0..300).map(|i| format!("group-{i:03}-{}", "g".repeat(50))).collect();
+        let many = UserRecord { groups: groups.clone(), ..record() };
+        for bulk in [false, true] {
+            let mut profile = Profile::new(&many, ProfileSettings::default()).unwrap();
+            if bulk {
+                profile = profile.for_bulk_import();
+            }
+            let text = serde_json::to_string(&profile).unwrap();
+            assert!(text.len() <= PROFILE_MAX_BYTES, "{} bytes", text.len());
+            let kept = profile.app_metadata.django.groups.len();
+            assert_eq!(kept + profile.groups_left_out(), 300);
+            assert!(kept > 100, "as many as fit: {kept}");
+            // One more would not have fitted.
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(value["app_metadata"]["django"]["groups_left_out"], 300 - kept);
+            assert!(text.len() + groups[kept].len() + 3 > PROFILE_MAX_BYTES);
+        }
+        let few = UserRecord { groups: groups[..3].to_vec(), ..record() };
+        assert!(json(&few, ProfileSettings::default())["app_metadata"]["django"].get("groups_left_out").is_none());
+    }
+
+    #[test]
+    fn the_email_goes_as_auth0_stores_it_and_verification_is_the_sites_when_it_has_one() {
+        let settings = ProfileSettings::default();
+        assert_eq!(json(&record(), settings)["email"], "ann@example.org");
+        assert_eq!(json(&record(), settings)["email_verified"], false);
+        assert_eq!(json(&record(), ProfileSettings { email_verified: true, ..settings })["email_verified"], true);
+        let verified = UserRecord { email_verified: Some(true), ..record() };
+        assert_eq!(json(&verified, settings)["email_verified"], true);
+        let unverified = UserRecord { email_verified: Some(false), ..record() };
+        assert_eq!(json(&unverified, ProfileSettings { email_verified: true, ..settings })["email_verified"], false);
+        assert_eq!(
+            Profile::new(&UserRecord { email: String::new(), ..record() }, settings).err(),
+            Some(Blocked::NoEmail)
+        );
+    }
+
+    #[test]
+    fn metadata_keys_follow_auth0s_field_name_rules() {
+        // No `.` or `$` in any key, none of Auth0's reserved names at the top.
+        const RESERVED: [&str; 8] =
+            ["blocked", "email", "user_id", "clientID", "metadata", "email_verified", "identities", "app_metadata"];
+        let groups: Vec<String> = vec!["a.b".into(), "$c".into()];
+        let user = UserRecord { groups, ..record() };
+        let profile =
+            serde_json::to_value(Profile::new(&user, ProfileSettings::default()).unwrap().for_bulk_import()).unwrap();
+        fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+                    out.push(k.clone());
+                    keys(v, out);
+                }),
+                serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        keys(&profile["app_metadata"], &mut all);
+        assert!(all.iter().all(|k| !k.contains('.') && !k.contains('$')), "{all:?}");
+        let top: Vec<&String> = profile["app_metadata"].as_object().unwrap().keys().collect();
+        assert!(top.iter().all(|k| !RESERVED.contains(&k.as_str())), "{top:?}");
+    }
+}

@@ -206,6 +206,29 @@ class ExportFromSettings(TransactionTestCase):
             self.assertFalse(os.path.exists(f"{out}/snap/manifest.json"))
 
 
+class AuditFromSettings(TransactionTestCase):
+    """`manage.py djedge_audit` names, from the site's own database, the
+    users Auth0 could not create, in the mode the settings name."""
+
+    def test_the_audit_names_who_cannot_land_and_nobody_else(self):
+        from io import StringIO
+
+        make_user("dup@example.com")
+        make_user("DUP@example.com")
+        make_user("fine@example.com")
+        out = StringIO()
+        call_command("djedge_audit", json=True, stdout=out)
+        audit = json.loads(out.getvalue())
+        self.assertEqual(audit["identifiers"], "email")
+        self.assertEqual(audit["by_reason"]["shared_email"], 2)
+        self.assertEqual(sorted(b["email"] for b in audit["blocked"]), ["DUP@example.com", "dup@example.com"])
+        self.assertEqual((audit["users"], audit["land"]), (3, 1))
+        with override_settings(DJEDGE_IDENTIFIERS="username"):
+            out = StringIO()
+            call_command("djedge_audit", stdout=out)
+            self.assertIn("in username mode 1 land in Auth0", out.getvalue())
+
+
 class SyncFromSettings(TransactionTestCase):
     """`manage.py djedge_sync` pushes the site's users to Workers KV (a local
     server written from Cloudflare's KV API documentation,

@@ -85,6 +85,16 @@ def export_arguments(model) -> list:
         arguments += ["--groups-table", through.db_table, "--groups-user-column", groups.m2m_column_name()]
     else:
         arguments += ["--groups-table", ""]
+    # django-allauth records which addresses were verified: read where the
+    # site runs it, never a table left behind by an app it no longer has.
+    from django.apps import apps
+
+    if apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        arguments += ["--email-addresses-table", EmailAddress._meta.db_table]
+    else:
+        arguments += ["--email-addresses-table", ""]
     return arguments
 
 
