@@ -13,10 +13,11 @@
  * or when the edge cannot answer.
  *
  * Self-contained, like login.js: Auth0 runs each script on its own, so the
- * request code is written out in both.
+ * request code (the "djedge client" block) is written out in both, and a
+ * test keeps the two copies byte-equal.
  */
 function getUser(email, callback) {
-  const base = String(configuration.DJEDGE_URL || '').replace(/\/+$/, '');
+  const endpoint = String(configuration.DJEDGE_URL || '').replace(/\/+$/, '') + '/v1/get_user';
   const timeoutMs = Number(configuration.DJEDGE_TIMEOUT_MS) || 10000;
 
   call({ email: email }).then(function (reply) {
@@ -45,7 +46,8 @@ function getUser(email, callback) {
     return callback(new Error('djedge: the edge answered ' + status + ' ' + error));
   }
 
-  // POST /v1/get_user; once more with a fresh token if the edge refuses a
+  // --- the djedge client: byte-equal in login.js and get_user.js (tests/auth0/scripts.test.mjs) ---
+  // POST the body to the endpoint; once more with a fresh token if the edge refuses a
   // cached one (the tenant rotated its keys, the edge's settings changed).
   function call(body) {
     return bearer(false).then(function (auth) {
@@ -57,7 +59,7 @@ function getUser(email, callback) {
   }
 
   function post(body, auth) {
-    return fetch(base + '/v1/get_user', {
+    return fetch(endpoint, {
       method: 'POST',
       headers: { authorization: 'Bearer ' + auth.token, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -108,4 +110,5 @@ function getUser(email, callback) {
     pending.catch(function () { if (tokens[key] && tokens[key].pending === pending) delete tokens[key]; });
     return pending.then(function (token) { return { token: token, cached: false }; });
   }
+  // --- end of the djedge client ---
 }

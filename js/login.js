@@ -27,10 +27,11 @@
  * as `metadata`, its name in custom database scripts.
  *
  * Self-contained, like get_user.js: Auth0 runs each script on its own, so
- * the request code is written out in both.
+ * the request code (the "djedge client" block) is written out in both, and
+ * a test keeps the two copies byte-equal.
  */
 function login(userNameOrEmail, password, callback) {
-  const base = String(configuration.DJEDGE_URL || '').replace(/\/+$/, '');
+  const endpoint = String(configuration.DJEDGE_URL || '').replace(/\/+$/, '') + '/v1/login';
   const timeoutMs = Number(configuration.DJEDGE_TIMEOUT_MS) || 10000;
 
   call({ username: userNameOrEmail, password: password }).then(function (reply) {
@@ -64,7 +65,8 @@ function login(userNameOrEmail, password, callback) {
     return callback(new Error('djedge: the edge answered ' + status + ' ' + error));
   }
 
-  // POST /v1/login; once more with a fresh token if the edge refuses a
+  // --- the djedge client: byte-equal in login.js and get_user.js (tests/auth0/scripts.test.mjs) ---
+  // POST the body to the endpoint; once more with a fresh token if the edge refuses a
   // cached one (the tenant rotated its keys, the edge's settings changed).
   function call(body) {
     return bearer(false).then(function (auth) {
@@ -76,7 +78,7 @@ function login(userNameOrEmail, password, callback) {
   }
 
   function post(body, auth) {
-    return fetch(base + '/v1/login', {
+    return fetch(endpoint, {
       method: 'POST',
       headers: { authorization: 'Bearer ' + auth.token, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -127,4 +129,5 @@ function login(userNameOrEmail, password, callback) {
     pending.catch(function () { if (tokens[key] && tokens[key].pending === pending) delete tokens[key]; });
     return pending.then(function (token) { return { token: token, cached: false }; });
   }
+  // --- end of the djedge client ---
 }

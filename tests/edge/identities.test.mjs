@@ -119,8 +119,9 @@ for (const mode of ['email', 'username']) {
           method: 'POST', headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ connection: 'django', profile }),
         });
-        assert.equal(created.status, 201, `${username}: the tenant refused the profile: ${await created.text()}`);
-        landed.set(username, await created.json());
+        const text = await created.text();
+        assert.equal(created.status, 201, `${username}: the tenant refused the profile: ${text}`);
+        landed.set(username, JSON.parse(text));
       } else if (!user.is_active) {
         assert.equal(error?.name, 'UnauthorizedError', username);
       } else {
