@@ -460,12 +460,13 @@ fn write_action(
     let mut refs: Vec<Value> = bindings
         .iter()
         .map(|b| {
-            let mut binding = json!({ "ref": { "type": "action_id", "value": b.pointer("/action/id") } });
+            let mut binding = Map::new();
+            binding.insert("ref".into(), json!({ "type": "action_id", "value": b.pointer("/action/id") }));
             // Auth0 takes a string or nothing here, never null.
             if let Some(name) = b.get("display_name").filter(|n| n.is_string()) {
-                binding["display_name"] = name.clone();
+                binding.insert("display_name".into(), name.clone());
             }
-            binding
+            Value::Object(binding)
         })
         .collect();
     refs.push(json!({ "ref": { "type": "action_id", "value": id }, "display_name": name }));
