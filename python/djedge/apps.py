@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class DjedgeConfig(AppConfig):
@@ -7,9 +8,11 @@ class DjedgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.conf import settings
+        from .checks import check_settings
+        from .conf import djedge_settings
 
-        if getattr(settings, "DJEDGE_ADMIN_LOGIN", False):
+        checks.register(check_settings)
+        if djedge_settings().admin_login:
             # Staff log in to the admin through Auth0 (and its MFA): the
             # admin's own password form is never served. Set before the
             # URLconf is loaded, which is when the admin reads it.

@@ -15,12 +15,12 @@ Once everyone logs in through Auth0, drop ``ModelBackend`` from
 Auth0's policies and MFA.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from .conf import djedge_settings
 from .models import Auth0Link
 
 MIGRATED_PREFIX = "auth0|django_"
@@ -61,7 +61,7 @@ class Auth0Backend(BaseBackend):
         """A new Django user for an Auth0 user djedge did not migrate, if the
         site allows it (``DJEDGE_CREATE_USERS``): never staff, no usable
         password, linked by ``sub`` alone."""
-        if not getattr(settings, "DJEDGE_CREATE_USERS", False):
+        if not djedge_settings().create_users:
             return None
         model = get_user_model()
         fields = {model.USERNAME_FIELD: sub[:150]}

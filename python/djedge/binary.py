@@ -7,12 +7,13 @@ import shutil
 import sys
 import sysconfig
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from .conf import djedge_settings
 
 
 def djedge_binary() -> str:
-    configured = getattr(settings, "DJEDGE_BINARY", None)
+    configured = djedge_settings().binary
     if configured:
         return configured
     name = "djedge.exe" if os.name == "nt" else "djedge"

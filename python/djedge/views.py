@@ -5,12 +5,14 @@ only if its RS256 signature verifies under the tenant's keys and its
 ``iss``, ``aud``, ``exp`` and ``nonce`` hold, and ``state`` matches;
 ``djedge:logout`` ends the Django session, then Auth0's.
 
-Settings: ``DJEDGE_AUTH0_DOMAIN`` (a host; an ``http(s)://`` URL is taken as
-the base, for local testing; the issuer is the base with a trailing
-slash), ``DJEDGE_AUTH0_CLIENT_ID``, ``DJEDGE_AUTH0_CLIENT_SECRET``."""
+The tenant and the application come from ``conf.py``. While a setting login
+needs is missing or malformed (``manage.py check`` names it), login answers
+503 and logs why, never a 500; logout still ends the Django session."""
 
 import base64
 import json
+import logging
+from functools import wraps
 from urllib.parse import urlencode
 
 import requests
@@ -21,49 +23,76 @@ from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.http import HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, resolve_url
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from .checks import ADMIN_LOGIN_WITHOUT_URLS
+from .conf import djedge_settings
+
 NEXT_KEY = "djedge_next"
+logger = logging.getLogger(__name__)
 _clients = {}
 
 
-def tenant_base() -> str:
-    domain = str(settings.DJEDGE_AUTH0_DOMAIN).strip().rstrip("/")
-    return domain if domain.startswith(("https://", "http://")) else f"https://{domain}"
-
-
-def auth0():
-    """The tenant's OIDC client (its discovery document and keys are
-    fetched once, then kept)."""
-    key = (tenant_base(), settings.DJEDGE_AUTH0_CLIENT_ID)
-    if key not in _clients:
+def auth0(app):
+    """The OIDC client of ``app`` (a ``conf.Auth0App``): its discovery
+    document and keys are fetched once, then kept."""
+    if app not in _clients:
         oauth = OAuth()
         oauth.register(
             "auth0",
-            client_id=settings.DJEDGE_AUTH0_CLIENT_ID,
-            client_secret=settings.DJEDGE_AUTH0_CLIENT_SECRET,
-            server_metadata_url=f"{tenant_base()}/.well-known/openid-configuration",
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            server_metadata_url=f"{app.base_url}/.well-known/openid-configuration",
             client_kwargs={"scope": "openid profile email"},
         )
-        _clients[key] = oauth.auth0
-    return _clients[key]
+        _clients[app] = oauth.auth0
+    return _clients[app]
 
 
-def _safe_next(request, candidate):
+def _unavailable(why):
+    logger.error("djedge: Auth0 login is unavailable: %s", why)
+    return HttpResponse("Auth0 login is not set up on this site.", status=503, content_type="text/plain")
+
+
+def _what_is_wrong(conf):
+    return " ".join(m.msg for m in conf.problems if m.is_serious())
+
+
+def needs_auth0(view):
+    """Calls ``view(request, app)`` with the site's ``conf.Auth0App``, or
+    answers 503 while the settings do not make one."""
+
+    @wraps(view)
+    def with_app(request, *args, **kwargs):
+        conf = djedge_settings()
+        if conf.auth0 is None:
+            return _unavailable(_what_is_wrong(conf))
+        return view(request, conf.auth0, *args, **kwargs)
+
+    return with_app
+
+
+def _safe_next(request, default):
+    """The ``next`` parameter if it stays on this site, else ``default``."""
+    candidate = request.GET.get(REDIRECT_FIELD_NAME, "")
     allowed = url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return candidate if candidate and allowed else resolve_url(settings.LOGIN_REDIRECT_URL)
+    return candidate if candidate and allowed else default
 
 
 @require_GET
-def login(request):
-    request.session[NEXT_KEY] = _safe_next(request, request.GET.get(REDIRECT_FIELD_NAME, ""))
-    return auth0().authorize_redirect(request, request.build_absolute_uri(reverse("djedge:callback")))
+@needs_auth0
+def login(request, app):
+    request.session[NEXT_KEY] = _safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
+    try:
+        return auth0(app).authorize_redirect(request, request.build_absolute_uri(reverse("djedge:callback")))
+    except requests.RequestException as e:
+        return _unavailable(f"the tenant {app.base_url} did not answer ({type(e).__name__}).")
 
 
 def _refused(reason):
@@ -71,14 +100,18 @@ def _refused(reason):
 
 
 @require_GET
-def callback(request):
+@needs_auth0
+def callback(request, app):
     try:
-        token = auth0().authorize_access_token(request)
-    except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError) as e:
+        token = auth0(app).authorize_access_token(request)
+    except requests.RequestException as e:
+        # No answer is not a refusal: nobody is told no because Auth0 was down.
+        return _unavailable(f"the tenant {app.base_url} did not answer ({type(e).__name__}).")
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as e:
         # A bad state, code, signature, audience, nonce or an expired token.
         return _refused(type(e).__name__)
     claims = token.get("userinfo")
-    if not claims or claims.get("iss") != f"{tenant_base()}/" or _algorithm(token.get("id_token")) != "RS256":
+    if not claims or claims.get("iss") != app.issuer or _algorithm(token.get("id_token")) != "RS256":
         # Only the tenant's keys: an HS256 token (keyed with the client
         # secret) is refused even where the tenant's metadata offers it.
         return _refused("the ID token is not signed with the tenant's keys")
@@ -100,19 +133,31 @@ def _algorithm(id_token):
 
 @require_POST
 def logout(request):
+    """Ends the Django session, then Auth0's (only the first while the
+    settings do not name the tenant: nobody stays signed in to the site)."""
     auth_logout(request)
     return_to = request.build_absolute_uri(resolve_url(getattr(settings, "LOGOUT_REDIRECT_URL", None) or "/"))
-    query = urlencode({"client_id": settings.DJEDGE_AUTH0_CLIENT_ID, "returnTo": return_to})
-    return redirect(f"{tenant_base()}/v2/logout?{query}")
+    conf = djedge_settings()
+    if conf.auth0 is None:
+        logger.error("djedge: the Auth0 session is left on: %s", _what_is_wrong(conf))
+        return redirect(return_to)
+    query = urlencode({"client_id": conf.auth0.client_id, "returnTo": return_to})
+    return redirect(f"{conf.auth0.base_url}/v2/logout?{query}")
 
 
 def admin_login(request, extra_context=None):
     """The admin's login page when ``DJEDGE_ADMIN_LOGIN`` is on: staff are
-    sent through Auth0; a signed-in user who is not staff is refused here
-    (sending them to Auth0 again would loop)."""
+    sent through Auth0, then to a safe ``next`` or the admin's index; a
+    signed-in user who is not staff is refused here (sending them to Auth0
+    again would loop)."""
+    next_url = _safe_next(request, reverse("admin:index"))
     if request.user.is_authenticated:
         if request.user.is_active and request.user.is_staff:
-            return redirect(_safe_next(request, request.GET.get(REDIRECT_FIELD_NAME, "")) or reverse("admin:index"))
+            return redirect(next_url)
         return HttpResponseForbidden("This account cannot use the admin.", content_type="text/plain")
-    next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
-    return redirect(f"{reverse('djedge:login')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+    try:
+        login_url = reverse("djedge:login")
+    except NoReverseMatch:
+        return _unavailable(f"DJEDGE_ADMIN_LOGIN is on, but the djedge URLs are not included "
+                            f"({ADMIN_LOGIN_WITHOUT_URLS}).")
+    return redirect(f"{login_url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")

@@ -4,25 +4,56 @@ the code exchange, with ID tokens made there)."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
+from io import StringIO
 from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.core.management import call_command
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.core.checks import run_checks
+from django.core.management import CommandError, call_command, load_command_class
+from django.core.management.base import SystemCheckError
+from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
+from django.urls import path
 
+from djedge.backends import Auth0Backend
 from djedge.binary import djedge_binary
+from djedge.conf import djedge_settings
+from djedge.management.runner import export_arguments
 
 TENANT = settings.TENANT
 User = get_user_model()
+AUTH0_SETTINGS = ("DJEDGE_AUTH0_DOMAIN", "DJEDGE_AUTH0_CLIENT_ID", "DJEDGE_AUTH0_CLIENT_SECRET")
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# A site without the djedge URLs: ROOT_URLCONF=__name__.
+urlpatterns = [path("admin/", admin.site.urls)]
+
+
+class SiteBackend(Auth0Backend):
+    """A site's own steps: still djedge's backend."""
+
+
+@contextmanager
+def site_settings(*unset, **overrides):
+    """override_settings, with the settings named in `unset` taken away."""
+    with override_settings(**overrides):
+        for name in unset:
+            delattr(settings, name)
+        yield
+
+
+def djedge_check_ids():
+    return sorted(m.id for m in run_checks() if m.id and m.id.startswith("djedge."))
 
 
 def make_user(email, password="pw", **fields):
@@ -37,10 +68,13 @@ class Auth0Login(TestCase):
         self.sam = make_user("sam@example.com", is_staff=True)
         self.ian = make_user("ian@example.com", is_active=False)
 
-    def sign_in(self, claims, next_url="/", overrides=None, tamper_state=False):
-        """The whole flow: djedge:login, the tenant's /authorize (where the
-        person named by `claims` signs in), djedge:callback."""
-        started = self.client.get(f"/auth0/login/?next={quote(next_url)}")
+    def sign_in(self, claims, next_url="/", overrides=None, tamper_state=False, start=None):
+        """The whole flow: djedge:login (or `start`, which leads there), the
+        tenant's /authorize (where the person named by `claims` signs in),
+        djedge:callback."""
+        started = self.client.get(start or f"/auth0/login/?next={quote(next_url)}")
+        if started["Location"].startswith("/auth0/login/"):
+            started = self.client.get(started["Location"])
         self.assertEqual(started.status_code, 302)
         authorize = started["Location"]
         self.assertTrue(authorize.startswith(f"{TENANT['url']}/authorize?"), authorize)
@@ -77,6 +111,19 @@ class Auth0Login(TestCase):
         self.sign_in(self.migrated(self.alice), next_url="/admin/")
         refused = self.client.get(self.client.get("/admin/")["Location"])
         self.assertEqual(refused.status_code, 403, "not staff: no admin, and no loop through Auth0")
+
+    def test_the_admin_login_lands_on_the_admin_index_or_a_safe_next(self):
+        for start, lands in (
+            ("/admin/login/", "/admin/"),
+            ("/admin/login/?next=/admin/auth/", "/admin/auth/"),
+            ("/admin/login/?next=https://evil.example/admin/", "/admin/"),
+        ):
+            with self.subTest(start):
+                answer = self.sign_in(self.migrated(self.sam), start=start)
+                self.assertEqual((answer.status_code, answer["Location"]), (302, lands))
+                again = self.client.get(start)
+                self.assertEqual((again.status_code, again["Location"]), (302, lands), "already signed in")
+                self.client.logout()
 
     def test_rights_come_from_django_never_from_a_claim(self):
         self.sign_in(self.migrated(self.alice, is_staff=True, app_metadata={"django": {"is_staff": True}}))
@@ -201,7 +248,7 @@ class ExportFromSettings(TransactionTestCase):
                 env={**os.environ, "DJEDGE_TEST_BROKEN_DATABASE": "1"}, capture_output=True, text=True, timeout=120,
             )
             self.assertNotEqual(failed.returncode, 0)
-            self.assertIn("djedge export failed", failed.stderr)
+            self.assertIn("djedge export failed with exit code", failed.stderr)
             self.assertNotIn("s3cr", failed.stdout + failed.stderr)
             self.assertFalse(os.path.exists(f"{out}/snap/manifest.json"))
 
@@ -251,7 +298,7 @@ class SyncFromSettings(TransactionTestCase):
                 return answer.json() if answer.status_code == 200 else None
 
             with tempfile.TemporaryDirectory() as state:
-                sync = {"state_dir": state, "account_id": "acc", "namespace_id": "ns", "api_url": api}
+                sync = {"state_dir": state, "account_id": "acc", "namespace_id": "ns", "api_url": api, "keep": 0}
                 os.environ["CLOUDFLARE_API_TOKEN"] = token
                 try:
                     call_command("djedge_sync", **sync)
@@ -260,13 +307,138 @@ class SyncFromSettings(TransactionTestCase):
                     alice.is_active = False
                     alice.save()
                     User.objects.filter(email="bob@example.com").delete()
+                    with self.assertRaisesMessage(CommandError, "djedge sync failed with exit code "):
+                        call_command("djedge_sync", **sync, max_deletes=0)
+                    self.assertTrue(stored(alice.get_username())["is_active"], "--max-deletes 0 refused the delta")
                     call_command("djedge_sync", **sync)
                 finally:
                     del os.environ["CLOUDFLARE_API_TOKEN"]
                 self.assertFalse(stored(alice.get_username())["is_active"])
                 self.assertIsNone(stored("bob@example.com" if User.USERNAME_FIELD == "email" else "bob"))
                 with open(f"{state}/sync-state.json") as f:
-                    self.assertIsNone(json.load(f)["pending"])
+                    sync_state = json.load(f)
+                self.assertIsNone(sync_state["pending"])
+                self.assertEqual(os.listdir(f"{state}/snapshots"), [sync_state["pushed"]], "--keep 0 kept no other")
         finally:
             kv.kill()
             kv.wait(10)
+
+
+class Commands(SimpleTestCase):
+    """What the djedge_* commands hand the binary."""
+
+    def test_sync_and_export_take_every_flag_of_the_binary(self):
+        model_flags = {a for a in export_arguments() if a.startswith("--")}
+        for name, subcommand in (("djedge_sync", "sync"), ("djedge_export", "export")):
+            shown = subprocess.run([djedge_binary(), subcommand, "--help"], capture_output=True, text=True, check=True)
+            # --database: the URL goes in the environment, from the command's own --database (an alias).
+            binary_flags = set(re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", shown.stdout, re.M))
+            binary_flags -= {"--help", "--database"}
+            command_flags = set(re.findall(r"--[a-z0-9-]+", load_command_class("djedge", name).create_parser(
+                "manage.py", name).format_help()))
+            self.assertEqual(binary_flags - model_flags - command_flags, set(), name)
+
+    def test_a_binary_that_cannot_start_is_one_sentence(self):
+        with override_settings(DJEDGE_BINARY="/nonexistent/djedge"):
+            with self.assertRaisesMessage(CommandError, "djedge export could not start (/nonexistent/djedge: "):
+                call_command("djedge_export", out="/nonexistent/snap")
+
+
+class SystemChecks(SimpleTestCase):
+    """`manage.py check` says what is wrong with the settings, by id."""
+
+    def test_the_test_site_has_nothing_to_fix(self):
+        self.assertEqual(djedge_check_ids(), [])
+
+    def test_manage_py_check_names_the_missing_auth0_settings(self):
+        with site_settings(*AUTH0_SETTINGS):
+            with self.assertRaises(SystemCheckError) as raised:
+                call_command("check", stdout=StringIO(), stderr=StringIO())
+            self.assertEqual(djedge_check_ids(), ["djedge.E001", "djedge.E003", "djedge.E004"])
+        for check_id in ("djedge.E001", "djedge.E003", "djedge.E004"):
+            self.assertIn(f"({check_id})", str(raised.exception))
+
+    def test_a_site_that_only_exports_needs_no_auth0_settings(self):
+        with site_settings(*AUTH0_SETTINGS, ROOT_URLCONF=__name__, AUTHENTICATION_BACKENDS=[MODEL_BACKEND],
+                           DJEDGE_ADMIN_LOGIN=False):
+            self.assertEqual(djedge_check_ids(), [])
+
+    def test_the_domain_is_a_host_or_an_http_url_and_nothing_else(self):
+        bases = {
+            "example.eu.auth0.com": "https://example.eu.auth0.com",
+            "login.example.com": "https://login.example.com",
+            "https://example.eu.auth0.com/": "https://example.eu.auth0.com",
+            "http://127.0.0.1:8799": "http://127.0.0.1:8799",
+            "https://[::1]:8443": "https://[::1]:8443",
+        }
+        for domain, base in bases.items():
+            with self.subTest(domain), override_settings(DJEDGE_AUTH0_DOMAIN=domain):
+                self.assertEqual(djedge_check_ids(), [])
+                self.assertEqual((djedge_settings().auth0.base_url, djedge_settings().auth0.issuer), (base, base + "/"))
+        malformed = [
+            "example.eu.auth0.com/tenant", "https://example.eu.auth0.com/?x=1", "https://example.eu.auth0.com#x",
+            "exa mple.eu.auth0.com", " example.eu.auth0.com", "example.eu.auth0.com\n", "ftp://example.eu.auth0.com",
+            "https://", "https://user:pw@example.eu.auth0.com", "https://example.eu.auth0.com:99999",
+            "example.eu.auth0.com:port", "//example.eu.auth0.com", 42, b"example.eu.auth0.com",
+        ]
+        for domain in malformed:
+            with self.subTest(domain), override_settings(DJEDGE_AUTH0_DOMAIN=domain):
+                self.assertEqual(djedge_check_ids(), ["djedge.E002"])
+                self.assertIsNone(djedge_settings().auth0)
+
+    def test_settings_of_the_wrong_kind(self):
+        cases = [
+            ({"DJEDGE_ADMIN_LOGIN": "yes"}, ["djedge.E005"]),
+            ({"DJEDGE_CREATE_USERS": 1}, ["djedge.E006"]),
+            ({"DJEDGE_IDENTIFIERS": "phone"}, ["djedge.E007"]),
+            ({"DJEDGE_IDENTIFIERS": "username"}, []),
+            ({"DJEDGE_AUTH0_CLIENT_ID": 1234}, ["djedge.E003"]),
+            ({"DJEDGE_BINARY": "/nonexistent/djedge"}, ["djedge.W001"]),
+            ({"DJEDGE_BINARY": settings.BASE}, ["djedge.W001"]),
+            ({"DJEDGE_BINARY": djedge_binary()}, []),
+        ]
+        for overrides, ids in cases:
+            with self.subTest(overrides), override_settings(**overrides):
+                self.assertEqual(djedge_check_ids(), ids)
+        with override_settings(DJEDGE_AUTH0_CLIENT_SECRET=12345678):
+            self.assertNotIn("12345678", " ".join(m.msg for m in run_checks()), "a secret is never quoted")
+        with override_settings(DJEDGE_ADMIN_LOGIN="no", DJEDGE_CREATE_USERS="yes"):
+            self.assertEqual((djedge_settings().admin_login, djedge_settings().create_users), (True, False),
+                             "until fixed, the safer meaning")
+
+    def test_how_the_site_wires_djedge_in(self):
+        cases = [
+            ({"ROOT_URLCONF": __name__, "DJEDGE_ADMIN_LOGIN": False}, ["djedge.W002"]),
+            ({"ROOT_URLCONF": __name__}, ["djedge.E008"]),
+            ({"AUTHENTICATION_BACKENDS": [MODEL_BACKEND]}, ["djedge.W003"]),
+            ({"AUTHENTICATION_BACKENDS": [MODEL_BACKEND, f"{__name__}.SiteBackend"]}, []),
+        ]
+        for overrides, ids in cases:
+            with self.subTest(overrides), override_settings(**overrides):
+                self.assertEqual(djedge_check_ids(), ids)
+
+
+class WithoutSettings(TestCase):
+    """Settings wrong at request time anyway (checks not run): a 503 that
+    the log explains, never a 500; logout still ends the Django session."""
+
+    def test_no_request_reaches_a_500(self):
+        sam = make_user("sam@example.com", is_staff=True)
+        with site_settings(*AUTH0_SETTINGS), self.assertLogs("djedge.views", "ERROR") as logged:
+            for url in ("/auth0/login/?next=/x", "/auth0/callback/?code=c&state=s", "/admin/login/?next=/admin/"):
+                answer = self.client.get(url, follow=True)
+                self.assertEqual(answer.status_code, 503, url)
+            self.client.force_login(sam)
+            answer = self.client.post("/auth0/logout/")
+            self.assertEqual((answer.status_code, answer["Location"]), (302, "http://testserver/"))
+            self.assertNotIn("_auth_user_id", self.client.session)
+        self.assertIn("DJEDGE_AUTH0_DOMAIN is not set", logged.output[0])
+        with override_settings(ROOT_URLCONF=__name__), self.assertLogs("djedge.views", "ERROR") as logged:
+            self.assertEqual(self.client.get("/admin/login/").status_code, 503)
+        self.assertIn("djedge.E008", logged.output[0])
+
+    def test_a_tenant_that_does_not_answer_is_a_503_not_a_refusal(self):
+        with override_settings(DJEDGE_AUTH0_DOMAIN=f"http://127.0.0.1:{free_port()}"), \
+                self.assertLogs("djedge.views", "ERROR") as logged:
+            self.assertEqual(self.client.get("/auth0/login/").status_code, 503)
+        self.assertIn("did not answer", logged.output[0])

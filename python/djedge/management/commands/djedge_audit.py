@@ -10,12 +10,10 @@ import os
 import subprocess
 import tempfile
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from djedge.binary import djedge_binary
-from djedge.management.commands.djedge_export import database_url, export_arguments
+from djedge.conf import djedge_settings
+from djedge.management.runner import export_arguments, run_djedge
 
 
 class Command(BaseCommand):
@@ -29,26 +27,18 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="the DATABASES alias to read (default: default)")
 
     def handle(self, *args, usernames, json, snapshot, database, **options):
-        mode = getattr(settings, "DJEDGE_IDENTIFIERS", "email")
-        if mode not in ("email", "username"):
-            raise CommandError(f"settings.DJEDGE_IDENTIFIERS must be 'email' or 'username', not {mode!r}")
-        usernames = mode == "username" if usernames is None else usernames
+        if usernames is None:
+            mode = djedge_settings().identifiers
+            if mode is None:
+                raise CommandError("settings.DJEDGE_IDENTIFIERS must be 'email' or 'username' (djedge.E007).")
+            usernames = mode == "username"
         with tempfile.TemporaryDirectory(prefix="djedge-audit-") as scratch:
             if snapshot is None:
-                if database not in settings.DATABASES:
-                    raise CommandError(f"no database {database!r} in settings.DATABASES")
                 snapshot = os.path.join(scratch, "snapshot")
-                export = [djedge_binary(), "export", "--out", snapshot, *export_arguments(get_user_model())]
-                environment = {**os.environ, "DJEDGE_DATABASE": database_url(settings.DATABASES[database])}
-                # The export's own report goes to stderr's neighbour: keep stdout the audit's.
-                finished = subprocess.run(export, env=environment, stdout=subprocess.DEVNULL, check=False)
-                if finished.returncode != 0:
-                    raise CommandError(f"djedge export failed (exit {finished.returncode}); its message is above")
-            audit = [djedge_binary(), "audit", "--snapshot", snapshot]
+                # The export's report is not the audit's: stdout stays the audit's alone.
+                run_djedge("export", ["--out", snapshot, *export_arguments()], database=database,
+                           stdout=subprocess.DEVNULL)
+            audit = ["--snapshot", snapshot]
             audit += ["--usernames"] if usernames else []
             audit += ["--json"] if json else []
-            self.stdout.flush()
-            finished = subprocess.run(audit, check=False, capture_output=True, text=True)
-            if finished.returncode != 0:
-                raise CommandError(f"djedge audit failed (exit {finished.returncode}): {finished.stderr.strip()}")
-            self.stdout.write(finished.stdout, ending="")
+            self.stdout.write(run_djedge("audit", audit, stdout=subprocess.PIPE), ending="")
