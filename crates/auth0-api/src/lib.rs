@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ureq::unversioned::multipart::{Form, Part};
 
-pub use management::{ApiError, Credentials, tenant_base};
+pub use management::{ApiError, Credentials};
 use management::{Management, refused, text_field};
 pub use users::export_users;
 

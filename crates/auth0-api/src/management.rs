@@ -14,24 +14,12 @@ const MAX_RATE_LIMITED: u32 = 30;
 /// A machine-to-machine application's credentials.
 #[derive(Clone, Debug)]
 pub struct Credentials {
-    /// The tenant's base URL, `https://TENANT.auth0.com` (see [`tenant_base`]).
-    pub domain: String,
+    /// The tenant.
+    pub domain: djedge_snapshot::Auth0Domain,
     /// Its client id.
     pub client_id: String,
     /// Its client secret.
     pub client_secret: String,
-}
-
-/// The tenant's base URL for what a person typed: `https://<host>` for a
-/// bare host, the URL itself (without a trailing slash) for an `http(s)://`
-/// one (an `http://` URL is for a local tenant in tests).
-pub fn tenant_base(domain: &str) -> String {
-    let domain = domain.trim().trim_end_matches('/');
-    if domain.starts_with("https://") || domain.starts_with("http://") {
-        domain.to_string()
-    } else {
-        format!("https://{domain}")
-    }
 }
 
 /// The Management API failed, or refused what was asked.
@@ -91,15 +79,14 @@ impl Management {
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
             .build();
-        let credentials = Credentials { domain: tenant_base(&credentials.domain), ..credentials.clone() };
-        Management { agent: config.into(), credentials, token: None }
+        Management { agent: config.into(), credentials: credentials.clone(), token: None }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.credentials.domain)
+        format!("{}{path}", self.credentials.domain.base())
     }
 
-    pub(crate) fn base(&self) -> &str {
+    pub(crate) fn tenant(&self) -> &djedge_snapshot::Auth0Domain {
         &self.credentials.domain
     }
 
@@ -107,14 +94,14 @@ impl Management {
         if let Some(token) = &self.token {
             return Ok(token.clone());
         }
-        let audience = self.url("/api/v2/");
+        let audience = self.credentials.domain.management_api();
         let body = serde_json::json!({
             "grant_type": "client_credentials",
             "client_id": self.credentials.client_id,
             "client_secret": self.credentials.client_secret,
             "audience": audience,
         });
-        let url = self.url("/oauth/token");
+        let url = self.credentials.domain.token_url();
         let answer = self.send(|agent| agent.post(&url).send_json(&body))?;
         let token = match (answer.status, text_field(&answer.body, "access_token")) {
             (200, Some(token)) => token.to_string(),

@@ -195,7 +195,7 @@ pub fn setup(
     }
 
     // 3. The connection.
-    let domain = edge_domain(api.base());
+    let domain = api.tenant().setting().to_string();
     let configuration = json!({
         "DJEDGE_URL": options.edge_url,
         "DJEDGE_AUTH0_DOMAIN": domain,
@@ -540,12 +540,6 @@ fn unexpected(what: &str, value: &Value) -> ApiError {
 
 pub(crate) fn expect<'a>(answer: &'a Answer, statuses: &[u16], what: &str) -> Result<&'a Value, ApiError> {
     if statuses.contains(&answer.status) { Ok(&answer.body) } else { Err(refused(what, answer)) }
-}
-
-/// What the edge's `DJEDGE_AUTH0_DOMAIN` says of the tenant: the host for
-/// `https://`, the URL for a local `http://` one.
-fn edge_domain(base: &str) -> String {
-    base.strip_prefix("https://").unwrap_or(base).to_string()
 }
 
 /// Percent-encodes a query or path part.

@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 use crate::management::{Answer, ApiError, Credentials, Management, refused, text_field};
 use crate::setup::{expect, find_connection};
 
-/// The fields exported: who (`user_id`), and how they came (`app_metadata`).
-const FIELDS: [&str; 4] = ["user_id", "email", "created_at", "app_metadata"];
+use djedge_snapshot::Auth0UserLine;
 
 /// How often to ask for a fresh link, and to poll the job.
 const DOWNLOAD_ATTEMPTS: u32 = 3;
@@ -29,7 +28,7 @@ pub fn export_users(
     connection: &str,
     poll_interval: Duration,
     log: &mut dyn FnMut(&str),
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Auth0UserLine>, ApiError> {
     let mut api = Management::new(credentials);
     let Some((connection_id, _)) = find_connection(&mut api, connection)? else {
         return Err(ApiError::Refused {
@@ -38,7 +37,7 @@ pub fn export_users(
             body: "no such connection".into(),
         });
     };
-    let fields: Vec<Value> = FIELDS.iter().map(|name| json!({ "name": name })).collect();
+    let fields: Vec<Value> = Auth0UserLine::FIELDS.iter().map(|name| json!({ "name": name })).collect();
     let answer = api.post(
         "/api/v2/jobs/users-exports",
         &json!({ "connection_id": connection_id, "format": "json", "fields": fields }),
@@ -98,7 +97,7 @@ fn fetch(agent: &ureq::Agent, location: &str) -> Result<Option<Vec<u8>>, ApiErro
     Ok(Some(bytes))
 }
 
-fn parse(gzipped: &[u8], job: &Answer) -> Result<Vec<Value>, ApiError> {
+fn parse(gzipped: &[u8], job: &Answer) -> Result<Vec<Auth0UserLine>, ApiError> {
     let mut text = String::new();
     flate2::read::GzDecoder::new(gzipped)
         .read_to_string(&mut text)

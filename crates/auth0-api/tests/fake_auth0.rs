@@ -219,7 +219,11 @@ fn options(dir: &Path) -> SubmitOptions {
 }
 
 fn credentials(domain: &str, secret: &str) -> Credentials {
-    Credentials { domain: domain.into(), client_id: "cid".into(), client_secret: secret.into() }
+    Credentials {
+        domain: djedge_snapshot::Auth0Domain::parse(domain).unwrap(),
+        client_id: "cid".into(),
+        client_secret: secret.into(),
+    }
 }
 
 #[test]

@@ -119,8 +119,8 @@ pub(crate) enum Auth0Command {
 #[derive(Args, Debug)]
 pub(crate) struct Auth0UsersArgs {
     /// The tenant, as for setup.
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: String,
+    #[arg(long, value_name = "DOMAIN", value_parser = auth0_domain)]
+    pub domain: djedge_snapshot::Auth0Domain,
     /// The database connection's name.
     #[arg(long, value_name = "NAME")]
     pub connection: String,
@@ -136,8 +136,8 @@ pub(crate) struct Auth0UsersArgs {
 pub(crate) struct Auth0SetupArgs {
     /// The tenant: TENANT.auth0.com, https://TENANT.auth0.com, a custom
     /// domain, or an http:// URL (a local tenant, for tests).
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: String,
+    #[arg(long, value_name = "DOMAIN", value_parser = auth0_domain)]
+    pub domain: djedge_snapshot::Auth0Domain,
     /// The database connection's name (created if missing).
     #[arg(long, value_name = "NAME")]
     pub connection: String,
@@ -165,8 +165,8 @@ pub(crate) struct Auth0SetupArgs {
 #[derive(Args, Debug)]
 pub(crate) struct Auth0FinishArgs {
     /// The tenant, as for setup.
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: String,
+    #[arg(long, value_name = "DOMAIN", value_parser = auth0_domain)]
+    pub domain: djedge_snapshot::Auth0Domain,
     /// The database connection's name.
     #[arg(long, value_name = "NAME")]
     pub connection: String,
@@ -188,8 +188,8 @@ pub(crate) struct Auth0ImportArgs {
     #[arg(long, value_name = "DIR")]
     pub files: std::path::PathBuf,
     /// The tenant: https://TENANT.auth0.com (or a custom domain).
-    #[arg(long, value_name = "URL")]
-    pub domain: String,
+    #[arg(long, value_name = "URL", value_parser = auth0_domain)]
+    pub domain: djedge_snapshot::Auth0Domain,
     /// The database connection to import into (con_...).
     #[arg(long, value_name = "ID")]
     pub connection_id: String,
@@ -505,4 +505,9 @@ impl LimitArgs {
             max_argon2_passes: self.max_argon2_passes,
         }
     }
+}
+
+/// `--domain`: a tenant, checked before anything is sent to it.
+fn auth0_domain(text: &str) -> Result<djedge_snapshot::Auth0Domain, String> {
+    djedge_snapshot::Auth0Domain::parse(text.trim()).map_err(|e| e.to_string())
 }

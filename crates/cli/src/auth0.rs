@@ -22,7 +22,7 @@ pub(crate) fn run(command: &Auth0Command) -> Result<(), crate::Failure> {
 }
 
 /// The Management API app's credentials, from the environment.
-pub(crate) fn credentials(domain: &str) -> Result<Credentials, crate::Failure> {
+pub(crate) fn credentials(domain: &djedge_snapshot::Auth0Domain) -> Result<Credentials, crate::Failure> {
     let env = |name: &str| {
         std::env::var(name)
             .ok()
@@ -30,7 +30,7 @@ pub(crate) fn credentials(domain: &str) -> Result<Credentials, crate::Failure> {
             .ok_or_else(|| format!("set {name} (a Management API machine-to-machine app's credentials)"))
     };
     Ok(Credentials {
-        domain: domain.to_string(),
+        domain: domain.clone(),
         client_id: env("AUTH0_CLIENT_ID")?,
         client_secret: env("AUTH0_CLIENT_SECRET")?,
     })
@@ -47,8 +47,8 @@ fn setup(args: &Auth0SetupArgs) -> Result<(), crate::Failure> {
     };
     // Who will not land, told before the tenant is touched.
     if let Some(dir) = &args.snapshot {
-        let snapshot = djedge_auth0_files::Snapshot::read(dir)?;
-        let audit = djedge_auth0_files::audit(&snapshot, options.identifiers);
+        let snapshot = djedge_migration::Snapshot::read(dir)?;
+        let audit = djedge_migration::audit(&snapshot, options.identifiers);
         eprintln!("audit of {}: {}", dir.display(), audit.to_string().lines().next().unwrap_or_default());
         for (reason, n) in audit.by_reason.iter().filter(|(_, n)| **n > 0) {
             eprintln!("  {n} {reason}");

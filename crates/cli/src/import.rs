@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
+use djedge_migration::{ImportOptions, MAX_FILE_BYTES, Snapshot, read_migrations};
 use djedge_snapshot::UserId;
 use time::format_description::well_known::Rfc3339;
 
@@ -26,7 +26,7 @@ pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), crate::Failure> {
         },
         max_file_bytes: MAX_FILE_BYTES,
     };
-    let report = djedge_auth0_files::write_import_files(&snapshot, &migrated, &options)?;
+    let report = djedge_migration::write_import_files(&snapshot, &migrated, &options)?;
     println!(
         "{} of {} users in {} files under {} ({} blocked, {} without a password); {} left out:",
         report.imported,
@@ -50,7 +50,7 @@ pub(crate) fn files(args: &ImportFilesArgs) -> Result<(), crate::Failure> {
 
 pub(crate) fn audit(args: &AuditArgs) -> Result<(), crate::Failure> {
     let snapshot = Snapshot::read(&args.snapshot)?;
-    let audit = djedge_auth0_files::audit(&snapshot, djedge_snapshot::Identifiers::from_flag(args.usernames));
+    let audit = djedge_migration::audit(&snapshot, djedge_snapshot::Identifiers::from_flag(args.usernames));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&audit).map_err(|e| e.to_string())?);
     } else {
@@ -66,8 +66,8 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
         Some(now) => time::OffsetDateTime::parse(now, &Rfc3339).map_err(|e| format!("--now {now:?}: {e}"))?,
         None => time::OffsetDateTime::now_utc(),
     };
-    let auth0_users = args.auth0_users.as_deref().map(djedge_auth0_files::read_auth0_users).transpose()?;
-    let progress = djedge_auth0_files::progress(&snapshot, &migrated, auth0_users.as_ref(), now)?;
+    let auth0_users = args.auth0_users.as_deref().map(djedge_migration::read_auth0_users).transpose()?;
+    let progress = djedge_migration::progress(&snapshot, &migrated, auth0_users.as_ref(), now)?;
     if let Some(path) = &args.html {
         let generated = now.format(&Rfc3339).map_err(|e| e.to_string())?;
         djedge_snapshot::write_whole(path, crate::progress_page::render(&progress, &generated).as_bytes())
@@ -77,7 +77,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
         println!("{}", serde_json::to_string_pretty(&progress).map_err(|e| e.to_string())?);
         return Ok(());
     }
-    let line = |label: &str, c: &djedge_auth0_files::Count| {
+    let line = |label: &str, c: &djedge_migration::Count| {
         println!("  {label:<20} {:>9} of {:>9}  {:>5.1}%", c.migrated, c.active, c.percent);
     };
     println!("{} (active users):", if progress.auth0.is_some() { "in Auth0" } else { "migrated through the edge" });
@@ -116,7 +116,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
             "in Auth0: {} lazily, {} by bulk import, {} both; {} active users missing",
             r.lazily, r.by_bulk_import, r.both, r.missing
         );
-        let list = |title: &str, entries: &[djedge_auth0_files::Entry]| {
+        let list = |title: &str, entries: &[djedge_migration::Entry]| {
             println!("{} {title}", entries.len());
             for entry in entries.iter().take(20) {
                 println!("  {} {}", entry.id, entry.username);

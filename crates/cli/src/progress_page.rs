@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use djedge_auth0_files::{Count, Entry, MigrationProgress};
+use djedge_migration::{Count, Entry, MigrationProgress};
 
 /// The page for `progress`, generated at `generated` (RFC 3339).
 pub(crate) fn render(progress: &MigrationProgress, generated: &str) -> String {

@@ -14,7 +14,7 @@
 use std::convert::Infallible;
 use std::fs::{File, OpenOptions};
 use std::future::Future;
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufReader, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -98,11 +98,10 @@ impl ServePlatform {
 fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, crate::Failure> {
     let describe = |e: std::io::Error| format!("cannot use {} for migration records: {e}", path.display());
     if path.exists() {
-        for (n, line) in BufReader::new(File::open(path).map_err(describe)?).lines().enumerate() {
-            let line = line.map_err(describe)?;
-            let record: Migration = serde_json::from_str(&line)
-                .map_err(|e| format!("{} line {}: not a migration record: {e}", path.display(), n + 1))?;
-            store.record(&record);
+        let records = djedge_snapshot::read_migration_lines(BufReader::new(File::open(path).map_err(describe)?))
+            .map_err(|(line, why)| format!("{} line {line}: {why}", path.display()))?;
+        for record in &records {
+            store.record(record);
         }
     }
     Ok(OpenOptions::new().create(true).append(true).open(path).map_err(describe)?)

@@ -45,6 +45,18 @@ pub use parse::{Algorithm, BcryptKind, DjangoHash, HexDigest};
 pub use pbkdf2_sha256::pbkdf2_hmac_sha256;
 pub use verify::Verifier;
 
+/// The format of a Django password field, as reports and progress name it:
+/// the algorithm's name (`pbkdf2_sha256`, `argon2`, …), `unusable`,
+/// `unknown` (an algorithm djhash does not know) or `malformed`.
+pub fn format_label(encoded: &str) -> &'static str {
+    match DjangoHash::parse(encoded) {
+        Ok(hash) => hash.algorithm().name(),
+        Err(Error::Unusable) => "unusable",
+        Err(Error::UnknownAlgorithm) => "unknown",
+        Err(_) => "malformed",
+    }
+}
+
 /// Does `password` match the Django password field `encoded`, under the
 /// default [`Limits`]?
 ///

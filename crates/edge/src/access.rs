@@ -131,18 +131,12 @@ impl Access {
             if client_ids.is_empty() {
                 return Err(SettingsError::Missing(AUTH0_CLIENT_IDS));
             }
-            let base = tenant_base(&domain).ok_or(SettingsError::Domain)?;
+            let tenant = djedge_snapshot::Auth0Domain::parse(&domain).map_err(|_| SettingsError::Domain)?;
             let pinned = match jwks {
                 None => None,
                 Some(json) => Some(Arc::new(parse_key_set(&json).map_err(SettingsError::Jwks)?)),
             };
-            Some(Auth0Tokens {
-                issuer: format!("{base}/"),
-                jwks_url: format!("{base}/.well-known/jwks.json"),
-                audience,
-                client_ids,
-                pinned,
-            })
+            Some(Auth0Tokens { issuer: tenant.issuer(), jwks_url: tenant.jwks_url(), audience, client_ids, pinned })
         };
         let cursor_key = cursor_key(token_digest.as_ref(), auth0.as_ref());
         Ok(Access { token_digest, auth0, cursor_key })
@@ -173,19 +167,6 @@ impl Access {
     pub(crate) fn accepts_auth0(&self) -> bool {
         self.auth0.is_some()
     }
-}
-
-/// `https://<domain>` for a host, the URL itself (without a trailing slash)
-/// for an `http(s)://` URL.
-fn tenant_base(domain: &str) -> Option<String> {
-    let base = if domain.starts_with("https://") || domain.starts_with("http://") {
-        domain.trim_end_matches('/').to_string()
-    } else {
-        format!("https://{}", domain.trim_end_matches('/'))
-    };
-    let host = base.split_once("://").map(|(_, rest)| rest)?;
-    let valid = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
-    valid.then_some(base)
 }
 
 fn cursor_key(token_digest: Option<&[u8; 32]>, auth0: Option<&Auth0Tokens>) -> [u8; 32] {

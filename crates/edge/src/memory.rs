@@ -9,7 +9,7 @@ use djedge_snapshot::{MIGRATED_PREFIX, Migration, UserId};
 use crate::platform::{MigrationPage, Store, StoreError};
 
 /// Records per page of [`Store::migrations`], as Workers KV lists keys.
-pub(crate) const MIGRATIONS_PAGE: usize = 1000;
+pub const MIGRATIONS_PAGE: usize = 1000;
 
 /// Key-value pairs and migration records in memory.
 #[derive(Debug, Default)]

@@ -136,14 +136,14 @@ fn classify<'a>(
     password: &'a str,
     limits: &djhash::Limits,
 ) -> (&'static str, Option<Cost>, Result<DjangoHash<'a>, String>) {
+    let format = djhash::format_label(password);
     match DjangoHash::parse(password) {
         Ok(hash) => {
-            let (format, cost) = (hash.algorithm().name(), hash.cost());
+            let cost = hash.cost();
             (format, cost, limits.check(&hash).map(|()| hash).map_err(|e| e.to_string()))
         }
-        Err(djhash::Error::Unusable) => ("unusable", None, Err("unusable_password".into())),
-        Err(djhash::Error::UnknownAlgorithm) => ("unknown", None, Err(djhash::Error::UnknownAlgorithm.to_string())),
-        Err(e) => ("malformed", None, Err(e.to_string())),
+        Err(djhash::Error::Unusable) => (format, None, Err("unusable_password".into())),
+        Err(e) => (format, None, Err(e.to_string())),
     }
 }
 

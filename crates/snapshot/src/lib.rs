@@ -14,6 +14,7 @@
 //! A part too long for a key is replaced by `#` and its SHA-256 in hex, the
 //! same way on both sides.
 
+mod auth0_domain;
 mod dir;
 pub mod identity;
 mod profile;
@@ -26,6 +27,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+pub use auth0_domain::{Auth0Domain, NotAnAuth0Domain};
 pub use dir::{
     ENTRIES_PER_FILE, FORMAT_VERSION, FileEntry, KvPair, Manifest, SnapshotError, SnapshotKind, read_json,
     read_snapshot, write_whole,
@@ -86,6 +88,55 @@ pub struct Migration {
     pub id: UserId,
     /// When, RFC 3339 in UTC with milliseconds.
     pub at: String,
+}
+
+/// Reads migration records as JSON lines (`djedge serve --migrations` keeps
+/// them so, `djedge migrations` downloads them so): one record a line,
+/// blank lines skipped (an editor's trailing newline is no record).
+///
+/// # Errors
+/// The 1-based number of the first line that cannot be read or is not a
+/// record, and why.
+pub fn read_migration_lines(reader: impl std::io::BufRead) -> Result<Vec<Migration>, (usize, String)> {
+    let mut records = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| (n + 1, e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = serde_json::from_str(&line).map_err(|e| (n + 1, format!("not a migration record: {e}")))?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// A line of `djedge auth0 users`: what Auth0 holds of one user of the
+/// connection, as its users-export job gives it. Written by the Management
+/// API client, read back by progress's reconciliation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Auth0UserLine {
+    /// Auth0's id (`auth0|django_<pk>` for users djedge moved).
+    pub user_id: String,
+    /// The email Auth0 holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// When Auth0 made the user (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The user's `app_metadata`, as Auth0 holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<serde_json::Value>,
+}
+
+impl Auth0UserLine {
+    /// The fields the users-export job is asked for.
+    pub const FIELDS: [&str; 4] = ["user_id", "email", "created_at", "app_metadata"];
+
+    /// A bulk import made this user (`app_metadata.djedge.bulk_import`, see [`Profile::for_bulk_import`]).
+    pub fn bulk_import(&self) -> bool {
+        let marked = self.app_metadata.as_ref().and_then(|m| m.pointer("/djedge/bulk_import"));
+        marked.and_then(serde_json::Value::as_bool).unwrap_or(false)
+    }
 }
 
 /// A Django primary key: an integer (`AutoField`, `BigAutoField`) or a
@@ -327,6 +378,17 @@ mod tests {
             serde_json::from_str::<StoredValue>(r#"{"ambiguous_email":false,"ids":[3,9],"usernames":["cy","di"]}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn migration_lines_skip_blank_lines_and_name_the_bad_one() {
+        let text = "{\"id\":1,\"at\":\"2026-01-01T00:00:00.000Z\"}\n\n  \n{\"id\":\"0f3a9c1e-5b7d-4e2f-9a8b-1c2d3e4f5a6b\",\"at\":\"x\"}\n";
+        let records = read_migration_lines(text.as_bytes()).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0], Migration { id: UserId::Integer(1), at: "2026-01-01T00:00:00.000Z".into() });
+        let bad = read_migration_lines("{\"id\":1,\"at\":\"a\"}\n\n{\"id\":1}\n".as_bytes()).unwrap_err();
+        assert_eq!(bad.0, 3);
+        assert!(bad.1.starts_with("not a migration record"), "{}", bad.1);
     }
 
     #[test]

@@ -8,8 +8,8 @@ mod webcrypto;
 use std::sync::{LazyLock, OnceLock};
 
 use djedge_edge::{
-    Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MigrationPage, Pbkdf2Digest, Pbkdf2Offload,
-    RESPONSE_HEADERS, SettingsError, State, Store, StoreError,
+    Access, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, MIGRATIONS_PAGE, Memory, MigrationPage,
+    Pbkdf2Digest, Pbkdf2Offload, RESPONSE_HEADERS, SettingsError, State, Store, StoreError,
 };
 use djedge_snapshot::{MIGRATED_PREFIX, Migration, migrated_key};
 use futures_util::StreamExt as _;
@@ -27,16 +27,24 @@ static STATE: LazyLock<State> = LazyLock::new(State::default);
 static CONFIG: OnceLock<(Config, Option<SettingsError>)> = OnceLock::new();
 
 struct WorkerPlatform {
-    kv: KvStore,
+    /// `None` when the deployment has no such binding: every read is then
+    /// the core's 503, after the token check, never Cloudflare's own 500.
+    kv: Option<KvStore>,
+}
+
+impl WorkerPlatform {
+    fn kv(&self) -> Result<&KvStore, StoreError> {
+        self.kv.as_ref().ok_or_else(|| StoreError(format!("no KV namespace bound as {KV_BINDING}")))
+    }
 }
 
 impl Store for WorkerPlatform {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.kv.get(key).text().await.map_err(|e| StoreError(e.to_string()))
+        self.kv()?.get(key).text().await.map_err(|e| StoreError(e.to_string()))
     }
 
     async fn migrations(&self, cursor: Option<&str>) -> Result<MigrationPage, StoreError> {
-        let mut list = self.kv.list().prefix(MIGRATED_PREFIX.to_string()).limit(1000);
+        let mut list = self.kv()?.list().prefix(MIGRATED_PREFIX.to_string()).limit(MIGRATIONS_PAGE);
         if let Some(cursor) = cursor {
             list = list.cursor(cursor.to_string());
         }
@@ -92,33 +100,31 @@ impl Pbkdf2Offload for WorkerPlatform {
 }
 
 fn config(env: &Env) -> (Config, Option<SettingsError>) {
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
     // A setting may be a var or a secret; without any, every request gets a
     // 401: never open by default.
-    let setting = |name: &str| env.secret(name).ok().map(|v| v.to_string()).or_else(|| var(name));
-    let (mut config, unusable) = match Config::from_settings(setting) {
+    let setting =
+        |name: &str| env.secret(name).ok().map(|v| v.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()));
+    match Config::from_settings(setting) {
         Ok(config) => (config, None),
         Err(e) => (Config::with_access(Access::closed()), Some(e)),
-    };
-    if let Some(max) = var("WEBCRYPTO_PBKDF2_MAX_ITERATIONS").and_then(|v| v.parse().ok()) {
-        config.offload_max_iterations = max;
     }
-    (config, unusable)
 }
 
 /// At most `MAX_BODY_BYTES + 1` bytes of the body: enough for the core to
-/// refuse an oversized one without reading it all.
-async fn capped_body(request: &mut Request) -> worker::Result<Vec<u8>> {
+/// refuse an oversized one without reading it all. A body the client broke
+/// off is what arrived of it: the core answers it (a 400 for a POST, after
+/// the token check), not Cloudflare's own 500.
+async fn capped_body(request: &mut Request) -> Vec<u8> {
     let mut body = Vec::new();
     if let Ok(mut stream) = request.stream() {
-        while let Some(chunk) = stream.next().await {
-            body.extend_from_slice(&chunk?);
+        while let Some(Ok(chunk)) = stream.next().await {
+            body.extend_from_slice(&chunk);
             if body.len() > MAX_BODY_BYTES {
                 break;
             }
         }
     }
-    Ok(body)
+    body
 }
 
 /// The isolate's Wasm memory: it only grows, so this is its peak so far
@@ -141,32 +147,32 @@ async fn fetch(mut request: Request, env: Env, ctx: Context) -> worker::Result<R
     if let Some(e) = unusable {
         worker::console_log!("djedge: settings refused, nobody gets in: {e}");
     }
-    let platform = WorkerPlatform { kv: env.kv(KV_BINDING)? };
-    let authorization = request.headers().get("authorization")?;
+    let platform = WorkerPlatform { kv: env.kv(KV_BINDING).ok() };
+    // A header that is not text is no token: the core's 401.
+    let authorization = request.headers().get("authorization").ok().flatten();
     let method = request.method().to_string();
-    let url = request.url()?;
-    let body = capped_body(&mut request).await?;
+    let path = request.url().map(|url| url.path().to_string()).unwrap_or_default();
+    let body = capped_body(&mut request).await;
     let outcome = Edge::new(config, &platform, &STATE)
         .handle(&djedge_edge::Request {
             method: &method,
-            path: url.path(),
+            path: &path,
             authorization: authorization.as_deref(),
             body: &body,
         })
         .await;
     worker::console_log!(
-        "{method} {} {} {} wasm_memory_mib={}",
-        url.path(),
+        "{method} {path} {} {} wasm_memory_mib={}",
         outcome.response.status,
         outcome.event,
         wasm_memory_mib()
     );
 
-    if let Some(migration) = outcome.migrated {
+    // A migration comes only from a store that answered, so one is bound.
+    if let (Some(migration), Some(kv)) = (outcome.migrated, platform.kv) {
         // After the response: a login never waits for the write. A failed
         // write (KV allows one per key per second) loses nothing, since the
         // record only says the user logged in once.
-        let kv = platform.kv;
         ctx.wait_until(async move {
             let key = migrated_key(migration.id);
             let metadata = serde_json::json!({ "at": migration.at });

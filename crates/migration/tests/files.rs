@@ -3,7 +3,7 @@
 //! and `progress` against counts computed here.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use djedge_auth0_files::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};
+use djedge_migration::{ImportOptions, MAX_FILE_BYTES, Snapshot, progress, write_import_files};
 use djedge_snapshot::{UserId, UserRecord, testing};
 
 // Django-made fields (tests/vectors), one per format.
@@ -123,7 +123,7 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
 
     // A second run into the same directory is refused.
     let error = write_import_files(&snapshot, &migrated, &options).unwrap_err();
-    assert!(matches!(error, djedge_auth0_files::FilesError::NotEmpty(_)), "{error}");
+    assert!(matches!(error, djedge_migration::FilesError::NotEmpty(_)), "{error}");
     assert!(error.to_string().contains("is not empty: import files go into a new directory"), "{error}");
 }
 

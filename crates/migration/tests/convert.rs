@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use djedge_auth0_files::{CustomPasswordHash, Encoding, NoForm, SaltPosition, custom_password_hash};
+use djedge_migration::{CustomPasswordHash, Encoding, NoForm, SaltPosition, custom_password_hash};
 use password_hash::PasswordVerifier as _;
 use password_hash::phc::PasswordHash;
 
