@@ -9,7 +9,7 @@ use djedge_snapshot::{MIGRATED_PREFIX, Migration, UserId};
 use crate::platform::{MigrationPage, Store, StoreError};
 
 /// Records per page of [`Store::migrations`], as Workers KV lists keys.
-pub const MIGRATIONS_PAGE: usize = 1000;
+pub const MIGRATIONS_PAGE: u16 = 1000;
 
 /// Key-value pairs and migration records in memory.
 #[derive(Debug, Default)]
@@ -63,7 +63,7 @@ impl Store for MemoryStore {
         let from = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
         let page: Vec<Migration> = migrations
             .range((from, std::ops::Bound::Unbounded))
-            .take(MIGRATIONS_PAGE)
+            .take(usize::from(MIGRATIONS_PAGE))
             .map(|(id, at)| Migration { id: *id, at: at.clone() })
             .collect();
         let more = page.last().is_some_and(|last| {

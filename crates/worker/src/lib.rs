@@ -44,7 +44,7 @@ impl Store for WorkerPlatform {
     }
 
     async fn migrations(&self, cursor: Option<&str>) -> Result<MigrationPage, StoreError> {
-        let mut list = self.kv()?.list().prefix(MIGRATED_PREFIX.to_string()).limit(MIGRATIONS_PAGE);
+        let mut list = self.kv()?.list().prefix(MIGRATED_PREFIX.to_string()).limit(u64::from(MIGRATIONS_PAGE));
         if let Some(cursor) = cursor {
             list = list.cursor(cursor.to_string());
         }
