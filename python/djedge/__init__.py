@@ -1,3 +1,6 @@
 """djedge for Django sites: export the users from the site's own settings
-(``manage.py djedge_export``), and log people in through Auth0 onto the
-same accounts (``djedge.backends.Auth0Backend``, ``djedge.urls``)."""
+(``manage.py djedge_export``), run the migration from ``manage.py``
+(``djedge_setup``, ``djedge_progress``, ``djedge_migrated``,
+``djedge_finish``), and log people in through Auth0 onto the same accounts
+(``djedge.backends.Auth0Backend``, ``djedge.urls``), retiring their Django
+passwords as they arrive if the site asks (``DJEDGE_RETIRE_LOCAL_PASSWORDS``)."""

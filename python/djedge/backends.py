@@ -10,9 +10,19 @@
   would otherwise take it over;
 - staff and superuser rights are the Django database's, never a claim's.
 
-Once everyone logs in through Auth0, drop ``ModelBackend`` from
-``AUTHENTICATION_BACKENDS``: its password form is then a back door around
-Auth0's policies and MFA.
+While ``ModelBackend`` stays in ``AUTHENTICATION_BACKENDS``, a Django
+password is a way in around Auth0's policies and MFA. Two steps close it:
+
+- ``DJEDGE_RETIRE_LOCAL_PASSWORDS = True`` closes it person by person: once
+  someone logs in through Auth0, their Django password is made unusable
+  (``retire_local_password``; nothing is written when it already is), and
+  their other Django sessions end with it. Django's own password reset and
+  change views would give them a usable local password again: with the
+  setting on, send "forgot password" and "change password" to Auth0, or
+  take those views out of the URLconf.
+- Drop ``ModelBackend`` altogether once ``manage.py djedge_progress`` shows
+  that everyone who still logs in is in Auth0, and at the latest when the
+  migration is finished (``manage.py djedge_finish``).
 """
 
 from django.contrib.auth import get_user_model
@@ -55,7 +65,20 @@ class Auth0Backend(BaseBackend):
         else:
             link = Auth0Link.objects.select_related("user").filter(sub=sub).first()
             user = link.user if link else self.create_linked_user(sub, auth0_claims)
-        return user if user is not None and self.user_can_authenticate(user) else None
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        if djedge_settings().retire_local_passwords:
+            self.retire_local_password(user)
+        return user
+
+    def retire_local_password(self, user):
+        """Makes the Django password of ``user``, who has just logged in
+        through Auth0, unusable (``DJEDGE_RETIRE_LOCAL_PASSWORDS``), so
+        ``ModelBackend`` no longer lets them in around Auth0. Writes the
+        password field alone, and only when it is still usable."""
+        if user.has_usable_password():
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
 
     def create_linked_user(self, sub, claims):
         """A new Django user for an Auth0 user djedge did not migrate, if the

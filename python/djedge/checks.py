@@ -5,7 +5,8 @@ Registered by ``DjedgeConfig.ready``.
 The Auth0 settings are required only when the site logs in through Auth0:
 ``Auth0Backend`` (or a subclass) in ``AUTHENTICATION_BACKENDS``, the djedge
 URLs included, or ``DJEDGE_ADMIN_LOGIN`` on. A site that only exports its
-users (``djedge_export``, ``djedge_sync``, ``djedge_audit``) needs none."""
+users (``djedge_export``, ``djedge_sync``, ``djedge_audit``,
+``djedge_progress``, ``djedge_migrated``) needs none."""
 
 from django.conf import settings
 from django.core import checks

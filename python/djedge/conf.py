@@ -14,6 +14,10 @@ It is built afresh on each call (a few attribute reads), so
 - ``DJEDGE_ADMIN_LOGIN``, ``DJEDGE_CREATE_USERS``: ``True`` or ``False``
   (default). A value that is neither takes the safer meaning until fixed:
   the admin's password form stays off, no account is created.
+- ``DJEDGE_RETIRE_LOCAL_PASSWORDS``: ``True`` or ``False`` (default). On,
+  a user's Django password is made unusable once they log in through
+  Auth0 (``Auth0Backend.retire_local_password``). A value that is neither
+  retires nothing until fixed: a hash is never thrown away on a typo.
 - ``DJEDGE_IDENTIFIERS``: ``"email"`` (default) or ``"username"``.
 - ``DJEDGE_BINARY``: the ``djedge`` binary, instead of the wheel's.
 """
@@ -32,6 +36,8 @@ CLIENT_SECRET_MISSING = "djedge.E004"
 ADMIN_LOGIN_NOT_BOOLEAN = "djedge.E005"
 CREATE_USERS_NOT_BOOLEAN = "djedge.E006"
 IDENTIFIERS_UNKNOWN = "djedge.E007"
+# djedge.E008 is checks.py's (how the site wires djedge in).
+RETIRE_LOCAL_PASSWORDS_NOT_BOOLEAN = "djedge.E009"
 BINARY_NOT_EXECUTABLE = "djedge.W001"
 # Reported only when the site logs in through Auth0.
 MISSING_FOR_LOGIN = frozenset({DOMAIN_MISSING, CLIENT_ID_MISSING, CLIENT_SECRET_MISSING})
@@ -59,9 +65,11 @@ class Auth0App:
 
 @dataclass(frozen=True)
 class DjedgeSettings:
+    tenant: str | None  # DJEDGE_AUTH0_DOMAIN's base URL; None when missing or malformed
     auth0: Auth0App | None  # None while a setting login needs is missing or malformed
     admin_login: bool
     create_users: bool
+    retire_local_passwords: bool
     identifiers: str | None  # None when malformed
     binary: str | None
     problems: tuple  # of django.core.checks.CheckMessage
@@ -80,20 +88,24 @@ def tenant_base(domain: str) -> str:
 
 def djedge_settings() -> DjedgeSettings:
     problems = []
+    tenant = _tenant_base_url(problems)
     return DjedgeSettings(
-        auth0=_auth0_app(problems),
+        tenant=tenant,
+        auth0=_auth0_app(tenant, problems),
         admin_login=_boolean("DJEDGE_ADMIN_LOGIN", ADMIN_LOGIN_NOT_BOOLEAN, problems, if_not=True,
                              hint="Until it is, /admin/login/ goes through Auth0, as with True."),
         create_users=_boolean("DJEDGE_CREATE_USERS", CREATE_USERS_NOT_BOOLEAN, problems, if_not=False,
                               hint="Until it is, no account is made for an Auth0 user djedge did not migrate."),
+        retire_local_passwords=_boolean(
+            "DJEDGE_RETIRE_LOCAL_PASSWORDS", RETIRE_LOCAL_PASSWORDS_NOT_BOOLEAN, problems, if_not=False,
+            hint="Until it is, no Django password is made unusable."),
         identifiers=_identifiers(problems),
         binary=_binary(problems),
         problems=tuple(problems),
     )
 
 
-def _auth0_app(problems) -> Auth0App | None:
-    base_url = _tenant_base_url(problems)
+def _auth0_app(base_url, problems) -> Auth0App | None:
     client_id = _text("DJEDGE_AUTH0_CLIENT_ID", CLIENT_ID_MISSING, "Client ID", problems)
     client_secret = _text("DJEDGE_AUTH0_CLIENT_SECRET", CLIENT_SECRET_MISSING, "Client Secret", problems)
     if base_url is None or client_id is None or client_secret is None:

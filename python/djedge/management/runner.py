@@ -2,11 +2,17 @@
 binary on the site's own database. The database URL, password and all,
 goes to the binary in its environment (``DJEDGE_DATABASE``), never on a
 command line or in a message; the user table and its columns come from
-``AUTH_USER_MODEL``'s metadata; a failure is one ``CommandError``."""
+``AUTH_USER_MODEL``'s metadata; a failure is one ``CommandError``. The
+Auth0 commands take the tenant from ``DJEDGE_AUTH0_DOMAIN`` and the
+Management API application's credentials from the environment
+(``AUTH0_CLIENT_ID``, ``AUTH0_CLIENT_SECRET``), never from settings: they
+are not the site's login application."""
 
 import os
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
@@ -17,6 +23,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.management.base import CommandError
 
 from djedge.binary import djedge_binary
+from djedge.conf import djedge_settings
 
 
 class Option(NamedTuple):
@@ -44,6 +51,16 @@ SOURCE_OPTIONS = (
 )
 
 
+# `djedge progress`'s options besides --snapshot, --json and --html
+# (djedge_progress and djedge_migrated).
+PROGRESS_OPTIONS = (
+    Option("--migrations", str, "migration records, JSON lines of {\"id\", \"at\"} (djedge migrations)"),
+    Option("--auth0-users", str, "Auth0's users (djedge auth0 users): \"migrated\" then means \"in Auth0\""),
+    Option("--now", str, "count last-login ages from this time (RFC 3339) instead of now"),
+)
+MANAGEMENT_CREDENTIALS = ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET")
+
+
 def add_options(parser, options):
     for option in options:
         if option.type is bool:
@@ -66,7 +83,8 @@ def option_arguments(options, values) -> list:
 
 
 def run_djedge(subcommand, arguments, *, database=None, stdout=None) -> str | None:
-    """Runs ``djedge SUBCOMMAND ARGUMENTS`` (with the ``DATABASES`` alias
+    """Runs ``djedge SUBCOMMAND ARGUMENTS`` (``SUBCOMMAND`` may be two
+    words: ``"auth0 setup"``) (with the ``DATABASES`` alias
     ``database`` in its environment, when given); its messages go to
     stderr as it writes them. ``stdout`` is ``subprocess.run``'s: None
     (through), PIPE (returned) or DEVNULL."""
@@ -76,7 +94,7 @@ def run_djedge(subcommand, arguments, *, database=None, stdout=None) -> str | No
             raise CommandError(f"There is no database {database!r} in settings.DATABASES.")
         environment["DJEDGE_DATABASE"] = database_url(settings.DATABASES[database])
     try:
-        command = [djedge_binary(), subcommand, *arguments]
+        command = [djedge_binary(), *subcommand.split(), *arguments]
     except ImproperlyConfigured as e:
         raise CommandError(f"{e}.") from None
     # What this process printed comes before what the binary prints.
@@ -89,6 +107,43 @@ def run_djedge(subcommand, arguments, *, database=None, stdout=None) -> str | No
     if finished.returncode != 0:
         raise CommandError(f"djedge {subcommand} failed with exit code {finished.returncode}; its message is above.")
     return finished.stdout
+
+
+@contextmanager
+def site_snapshot(snapshot, database):
+    """``snapshot`` when given; otherwise the site's users exported now (as
+    ``djedge_export`` does) into a temporary directory, gone afterwards.
+    The export's report stays off stdout, which is the command's own."""
+    if snapshot is not None:
+        yield snapshot
+        return
+    with tempfile.TemporaryDirectory(prefix="djedge-") as scratch:
+        exported = os.path.join(scratch, "snapshot")
+        run_djedge("export", ["--out", exported, *export_arguments()], database=database, stdout=subprocess.DEVNULL)
+        yield exported
+
+
+def auth0_tenant() -> str:
+    """The tenant for ``djedge auth0 …``, from ``DJEDGE_AUTH0_DOMAIN``, once
+    the Management API application's credentials are in the environment."""
+    tenant = djedge_settings().tenant
+    if tenant is None:
+        raise CommandError("settings.DJEDGE_AUTH0_DOMAIN must name the Auth0 tenant (manage.py check says what is wrong).")
+    missing = [name for name in MANAGEMENT_CREDENTIALS if not os.environ.get(name)]
+    if missing:
+        raise CommandError(f"{' and '.join(missing)} must be set in the environment to the Management API "
+                           f"application's credentials (not the site's login application).")
+    return tenant
+
+
+def identifiers_mode(usernames) -> bool:
+    """``--usernames`` when given, else ``DJEDGE_IDENTIFIERS == "username"``."""
+    if usernames is not None:
+        return usernames
+    mode = djedge_settings().identifiers
+    if mode is None:
+        raise CommandError("settings.DJEDGE_IDENTIFIERS must be 'email' or 'username' (djedge.E007).")
+    return mode == "username"
 
 
 def database_url(database: dict) -> str:

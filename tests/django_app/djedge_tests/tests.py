@@ -174,6 +174,26 @@ class Auth0Login(TestCase):
                 self.assertEqual(answer.status_code, 403, name)
                 self.assertIsNone(self.signed_in_as(), name)
 
+    def test_local_passwords_are_retired_only_when_the_site_says_so(self):
+        model_backend = ModelBackend()
+        alice = self.alice.get_username()
+        self.sign_in(self.migrated(self.alice))
+        self.assertEqual(self.signed_in_as(), str(self.alice.pk))
+        self.assertIsNotNone(model_backend.authenticate(None, username=alice, password="pw"), "off by default")
+        self.client.logout()
+        with override_settings(DJEDGE_RETIRE_LOCAL_PASSWORDS=True):
+            self.assertIsNotNone(model_backend.authenticate(None, username=alice, password="pw"), "not before Auth0")
+            self.sign_in(self.migrated(self.alice))
+            self.assertEqual(self.signed_in_as(), str(self.alice.pk), "the login itself goes on")
+            self.assertFalse(User.objects.get(pk=self.alice.pk).has_usable_password())
+            self.assertIsNone(model_backend.authenticate(None, username=alice, password="pw"), "no back door")
+            self.assertIsNotNone(model_backend.authenticate(None, username=self.sam.get_username(), password="pw"),
+                                 "nobody else's")
+            with self.assertNumQueries(1):  # the user, and no write: it is already unusable
+                self.assertEqual(Auth0Backend().authenticate(None, auth0_claims=self.migrated(self.alice)), self.alice)
+            self.assertIsNone(Auth0Backend().authenticate(None, auth0_claims=self.migrated(self.ian)))
+            self.assertTrue(User.objects.get(pk=self.ian.pk).has_usable_password(), "a refused login retires nothing")
+
     def test_logout_ends_both_sessions(self):
         self.sign_in(self.migrated(self.alice))
         self.assertEqual(self.client.get("/auth0/logout/").status_code, 405, "POST only: a link cannot log anyone out")
@@ -324,12 +344,146 @@ class SyncFromSettings(TransactionTestCase):
             kv.wait(10)
 
 
+class ProgressFromSettings(TransactionTestCase):
+    """`manage.py djedge_progress` and `djedge_migrated` on the site's own
+    users, exported there and then, with the edge's migration records."""
+
+    def test_progress_and_the_line_for_cron(self):
+        alice = make_user("alice@example.com")
+        make_user("bob@example.com")
+        make_user("ian@example.com", is_active=False)
+        make_user("dup@example.com")
+        make_user("DUP@example.com")
+        with tempfile.TemporaryDirectory() as scratch:
+            migrations = f"{scratch}/migrations.jsonl"
+            with open(migrations, "w") as f:
+                pk = alice.pk if isinstance(alice.pk, int) else str(alice.pk)
+                f.write(json.dumps({"id": pk, "at": "2026-11-01T10:00:00.000Z"}) + "\n")
+            out = StringIO()
+            call_command("djedge_progress", json=True, migrations=migrations, html=f"{scratch}/progress.html",
+                         now="2026-12-01T00:00:00Z", stdout=out)
+            progress = json.loads(out.getvalue())
+            self.assertEqual((progress["total"]["migrated"], progress["total"]["active"]), (1, 4))
+            self.assertEqual(len(progress["cannot_land"]), 2, "dup@ and DUP@ share an address")
+            with open(f"{scratch}/progress.html") as f:
+                self.assertIn("<svg", f.read())
+            out = StringIO()
+            call_command("djedge_migrated", migrations=migrations, stdout=out)
+            self.assertEqual(out.getvalue(), "djedge: 1 of 4 active users are in Auth0 (25.0%); "
+                                             "2 cannot land (manage.py djedge_audit)\n")
+            call_command("djedge_export", out=f"{scratch}/snap")
+            out = StringIO()
+            call_command("djedge_migrated", snapshot=f"{scratch}/snap", stdout=out)
+            self.assertEqual(out.getvalue(), "djedge: 0 of 4 active users are in Auth0 (0.0%); "
+                                             "2 cannot land (manage.py djedge_audit)\n")
+            with self.assertRaisesMessage(CommandError, "djedge progress failed with exit code"):
+                call_command("djedge_migrated", migrations=f"{scratch}/none.jsonl", stdout=StringIO())
+
+
+@contextmanager
+def captured_stderr_fd():
+    """What child processes write to file descriptor 2 meanwhile: a list
+    that holds it once the block ends."""
+    sys.stderr.flush()
+    written = []
+    with tempfile.TemporaryFile(mode="w+") as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield written
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            written.append(captured.read())
+
+
+def tenant_test(what):
+    return requests.get(f"{TENANT['url']}/_test/{what}", timeout=10).json()
+
+
+class Auth0SetupFromSettings(TransactionTestCase):
+    """`manage.py djedge_setup` and `djedge_finish` against the local tenant,
+    with the Management API application's credentials from the environment
+    and the tenant from DJEDGE_AUTH0_DOMAIN."""
+
+    def setUp(self):
+        make_user("alice@example.com")
+        make_user("dup@example.com")
+        make_user("DUP@example.com")
+        self.connection = f"django-tests-{os.getpid()}-{User._meta.model_name}"
+        self.secret = TENANT["apps"]["management"]["client_secret"]
+        self.credentials = {"AUTH0_CLIENT_ID": TENANT["apps"]["management"]["client_id"],
+                            "AUTH0_CLIENT_SECRET": self.secret}
+
+    @contextmanager
+    def management_app(self):
+        os.environ.update(self.credentials)
+        try:
+            yield
+        finally:
+            for name in self.credentials:
+                del os.environ[name]
+
+    def manage(self, *arguments, **options):
+        """call_command, with what it and the binary print: (stdout, stderr)."""
+        out, err = StringIO(), StringIO()
+        with captured_stderr_fd() as binary_err:
+            call_command(*arguments, stdout=out, stderr=err, **options)
+        printed = (out.getvalue(), err.getvalue() + "".join(binary_err))
+        for text in printed:
+            self.assertNotIn(self.secret, text)
+            self.assertNotIn(settings.DJEDGE_AUTH0_CLIENT_SECRET, text)
+        return printed
+
+    def connection_state(self):
+        return next((c for c in tenant_test("state")["connections"] if c["name"] == self.connection), None)
+
+    def test_setup_then_finish(self):
+        setup = {"connection": self.connection, "edge_url": "http://127.0.0.1:9/"}
+        with self.assertRaisesMessage(CommandError, "AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET must be set in the "
+                                                    "environment to the Management API application's credentials"):
+            call_command("djedge_setup", **setup)
+        with self.management_app():
+            out, err = self.manage("djedge_setup", **setup, dry_run=True)
+            state = tenant_test("state")
+            self.assertIsNone(self.connection_state(), "--dry-run changes nothing")
+            self.assertNotIn(f"djedge ({self.connection})", [c["name"] for c in state["clients"]])
+            self.assertIn("2 shared_email", err, "the audit's summary, from a fresh export")
+
+            out, err = self.manage("djedge_setup", **setup)
+            self.assertIn(f"DJEDGE_AUTH0_DOMAIN={TENANT['url']}", out)
+            self.assertIn("DJEDGE_IDENTIFIERS=email", out)
+            options = self.connection_state()["options"]
+            self.assertIn("127.0.0.1:9", options["configuration"]["DJEDGE_URL"])
+            scripts = options["customScripts"]
+            self.assertIn("/v1/login", scripts["login"], "the script that asks the edge")
+
+            self.manage("djedge_finish", connection=self.connection, dry_run=True)
+            self.assertEqual(self.connection_state()["options"]["customScripts"], scripts, "--dry-run changes nothing")
+            self.manage("djedge_finish", connection=self.connection)
+            self.assertNotIn("/v1/login", self.connection_state()["options"]["customScripts"]["login"],
+                             "finished: the scripts no longer ask the edge")
+
+    def test_the_mode_comes_from_the_settings(self):
+        with self.management_app():
+            for mode in ("email", "username"):
+                with self.subTest(mode), override_settings(DJEDGE_IDENTIFIERS=mode):
+                    out, _ = self.manage("djedge_setup", connection=self.connection, edge_url="http://127.0.0.1:9/",
+                                         dry_run=True)
+                    self.assertIn(f"DJEDGE_IDENTIFIERS={mode}", out)
+            with override_settings(DJEDGE_AUTH0_DOMAIN="example.eu.auth0.com/x"):
+                with self.assertRaisesMessage(CommandError, "settings.DJEDGE_AUTH0_DOMAIN must name the Auth0 tenant"):
+                    call_command("djedge_finish", connection=self.connection)
+
+
 class Commands(SimpleTestCase):
     """What the djedge_* commands hand the binary."""
 
-    def test_sync_and_export_take_every_flag_of_the_binary(self):
+    def test_sync_export_and_progress_take_every_flag_of_the_binary(self):
         model_flags = {a for a in export_arguments() if a.startswith("--")}
-        for name, subcommand in (("djedge_sync", "sync"), ("djedge_export", "export")):
+        for name, subcommand in (("djedge_sync", "sync"), ("djedge_export", "export"),
+                                 ("djedge_progress", "progress")):
             shown = subprocess.run([djedge_binary(), subcommand, "--help"], capture_output=True, text=True, check=True)
             # --database: the URL goes in the environment, from the command's own --database (an alias).
             binary_flags = set(re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", shown.stdout, re.M))
@@ -391,6 +545,8 @@ class SystemChecks(SimpleTestCase):
             ({"DJEDGE_ADMIN_LOGIN": "yes"}, ["djedge.E005"]),
             ({"DJEDGE_CREATE_USERS": 1}, ["djedge.E006"]),
             ({"DJEDGE_IDENTIFIERS": "phone"}, ["djedge.E007"]),
+            ({"DJEDGE_RETIRE_LOCAL_PASSWORDS": "yes"}, ["djedge.E009"]),
+            ({"DJEDGE_RETIRE_LOCAL_PASSWORDS": True}, []),
             ({"DJEDGE_IDENTIFIERS": "username"}, []),
             ({"DJEDGE_AUTH0_CLIENT_ID": 1234}, ["djedge.E003"]),
             ({"DJEDGE_BINARY": "/nonexistent/djedge"}, ["djedge.W001"]),
@@ -402,8 +558,9 @@ class SystemChecks(SimpleTestCase):
                 self.assertEqual(djedge_check_ids(), ids)
         with override_settings(DJEDGE_AUTH0_CLIENT_SECRET=12345678):
             self.assertNotIn("12345678", " ".join(m.msg for m in run_checks()), "a secret is never quoted")
-        with override_settings(DJEDGE_ADMIN_LOGIN="no", DJEDGE_CREATE_USERS="yes"):
-            self.assertEqual((djedge_settings().admin_login, djedge_settings().create_users), (True, False),
+        with override_settings(DJEDGE_ADMIN_LOGIN="no", DJEDGE_CREATE_USERS="yes", DJEDGE_RETIRE_LOCAL_PASSWORDS=1):
+            conf = djedge_settings()
+            self.assertEqual((conf.admin_login, conf.create_users, conf.retire_local_passwords), (True, False, False),
                              "until fixed, the safer meaning")
 
     def test_how_the_site_wires_djedge_in(self):

@@ -6,14 +6,11 @@ site's users (as ``djedge_export`` does) into a temporary directory and runs
 ``djedge audit`` on it, or audits ``--snapshot``. The mode defaults to the
 ``DJEDGE_IDENTIFIERS`` setting (``"email"`` or ``"username"``)."""
 
-import os
 import subprocess
-import tempfile
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from djedge.conf import djedge_settings
-from djedge.management.runner import export_arguments, run_djedge
+from djedge.management.runner import identifiers_mode, run_djedge, site_snapshot
 
 
 class Command(BaseCommand):
@@ -27,17 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="the DATABASES alias to read (default: default)")
 
     def handle(self, *args, usernames, json, snapshot, database, **options):
-        if usernames is None:
-            mode = djedge_settings().identifiers
-            if mode is None:
-                raise CommandError("settings.DJEDGE_IDENTIFIERS must be 'email' or 'username' (djedge.E007).")
-            usernames = mode == "username"
-        with tempfile.TemporaryDirectory(prefix="djedge-audit-") as scratch:
-            if snapshot is None:
-                snapshot = os.path.join(scratch, "snapshot")
-                # The export's report is not the audit's: stdout stays the audit's alone.
-                run_djedge("export", ["--out", snapshot, *export_arguments()], database=database,
-                           stdout=subprocess.DEVNULL)
+        usernames = identifiers_mode(usernames)
+        with site_snapshot(snapshot, database) as snapshot:
             audit = ["--snapshot", snapshot]
             audit += ["--usernames"] if usernames else []
             audit += ["--json"] if json else []
