@@ -116,7 +116,7 @@ pub(crate) fn progress(args: &ProgressArgs) -> Result<(), crate::Failure> {
             "in Auth0: {} lazily, {} by bulk import, {} both; {} active users missing",
             r.lazily, r.by_bulk_import, r.both, r.missing
         );
-        let list = |title: &str, entries: &[djedge_migration::Entry]| {
+        let list = |title: &str, entries: &[djedge_snapshot::UserEntry]| {
             println!("{} {title}", entries.len());
             for entry in entries.iter().take(20) {
                 println!("  {} {}", entry.id, entry.username);
