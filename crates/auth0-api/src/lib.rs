@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::Duration;
 
+use djedge_snapshot::{IMPORT_REPORT_FILE, ImportReport};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ureq::unversioned::multipart::{Form, Part};
@@ -135,16 +136,6 @@ pub struct FileJob {
 /// Every file's job.
 pub type State = BTreeMap<String, FileJob>;
 
-#[derive(Deserialize)]
-struct FileList {
-    files: Vec<FileName>,
-}
-
-#[derive(Deserialize)]
-struct FileName {
-    path: String,
-}
-
 /// Submits every file of `options.dir` not yet submitted, and follows every
 /// job to its end. `log` hears one line per event.
 ///
@@ -156,7 +147,7 @@ pub fn submit(
     options: &SubmitOptions,
     log: &mut dyn FnMut(&str),
 ) -> Result<State, SubmitError> {
-    let list: FileList = read_json(&options.dir.join("import-report.json"))?;
+    let report: ImportReport = read_json(&options.dir.join(IMPORT_REPORT_FILE))?;
     let state_path = options.dir.join(STATE_FILE);
     let mut state: State = if state_path.exists() { read_json(&state_path)? } else { State::new() };
     let mut api = Management::new(credentials);
@@ -167,7 +158,7 @@ pub fn submit(
             .filter(|(_, job)| job.job_id.is_some() && !job.status.finished())
             .map(|(f, _)| f.clone())
             .collect();
-        let next = list.files.iter().map(|f| &f.path).find(|f| state.get(*f).is_none_or(|job| job.job_id.is_none()));
+        let next = report.files.iter().map(|f| &f.path).find(|f| state.get(*f).is_none_or(|job| job.job_id.is_none()));
         if active.is_empty() && next.is_none() {
             return Ok(state);
         }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use djedge_auth0_api::{
     ApiError, Credentials, FileJob, JobStatus, STATE_FILE, State, SubmitError, SubmitOptions, submit,
 };
+use djedge_snapshot::{IMPORT_REPORT_FILE, ImportFile, ImportReport};
 use serde_json::{Value, json};
 
 struct Job {
@@ -200,13 +201,17 @@ fn handle(stream: TcpStream, fake: &Mutex<Fake>, base: &str) {
 }
 
 fn files(dir: &Path, files: &[(&str, &[&str])]) {
+    let mut report = ImportReport::default();
     for (name, emails) in files {
         let users: Vec<Value> =
             emails.iter().map(|e| json!({ "email": e, "user_id": format!("django_{e}") })).collect();
-        std::fs::write(dir.join(name), serde_json::to_string(&users).unwrap()).unwrap();
+        let text = serde_json::to_string(&users).unwrap();
+        report.files.push(ImportFile { path: (*name).to_string(), users: users.len(), bytes: text.len() });
+        std::fs::write(dir.join(name), text).unwrap();
     }
-    let list: Vec<Value> = files.iter().map(|(name, _)| json!({ "path": name })).collect();
-    std::fs::write(dir.join("import-report.json"), json!({ "files": list }).to_string()).unwrap();
+    report.users = report.files.iter().map(|f| f.users).sum();
+    report.imported = report.users;
+    std::fs::write(dir.join(IMPORT_REPORT_FILE), serde_json::to_string_pretty(&report).unwrap()).unwrap();
 }
 
 fn options(dir: &Path) -> SubmitOptions {

@@ -128,7 +128,7 @@ pub(crate) struct Auth0UsersArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
     /// Seconds between polls of the export job.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = poll_seconds)]
     pub poll_seconds: u64,
 }
 
@@ -194,7 +194,7 @@ pub(crate) struct Auth0ImportArgs {
     #[arg(long, value_name = "ID")]
     pub connection_id: String,
     /// Seconds between polls of a running job.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = poll_seconds)]
     pub poll_seconds: u64,
 }
 
@@ -358,12 +358,6 @@ pub(crate) struct ExportArgs {
     pub source: SourceArgs,
 }
 
-impl ExportArgs {
-    pub(crate) fn to_options(&self) -> djedge_export::ExportOptions {
-        self.source.to_options(self.out.clone(), self.previous.clone())
-    }
-}
-
 /// Where the users are, and what a delta may do: shared by export and sync.
 #[derive(Args, Debug)]
 pub(crate) struct SourceArgs {
@@ -426,44 +420,6 @@ pub(crate) struct SourceArgs {
     pub limits: LimitArgs,
 }
 
-impl SourceArgs {
-    pub(crate) fn to_options(
-        &self,
-        out: std::path::PathBuf,
-        previous: Option<std::path::PathBuf>,
-    ) -> djedge_export::ExportOptions {
-        djedge_export::ExportOptions {
-            database: self.database.clone(),
-            out,
-            previous,
-            table: djedge_export::UserTable {
-                table: self.table.clone(),
-                id_column: self.id_column.clone(),
-                username_column: self.username_column.clone(),
-                email_column: self.email_column.clone(),
-                first_name_column: optional(&self.first_name_column),
-                last_name_column: optional(&self.last_name_column),
-                is_active_column: optional(&self.is_active_column),
-                is_staff_column: optional(&self.is_staff_column),
-                is_superuser_column: optional(&self.is_superuser_column),
-                date_joined_column: self.date_joined_column.clone(),
-                password_column: self.password_column.clone(),
-                last_login_column: optional(&self.last_login_column),
-                groups_table: optional(&self.groups_table),
-                groups_user_column: self.groups_user_column.clone(),
-                email_addresses_table: optional(&self.email_addresses_table),
-            },
-            limits: self.limits.to_limits(),
-            max_deletes: self.max_deletes,
-        }
-    }
-}
-
-/// A column or table the model may not have: "" for none.
-fn optional(name: &str) -> Option<String> {
-    (!name.is_empty()).then(|| name.to_string())
-}
-
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
@@ -494,20 +450,16 @@ pub(crate) struct LimitArgs {
     pub max_argon2_passes: u32,
 }
 
-impl LimitArgs {
-    pub(crate) fn to_limits(&self) -> djhash::Limits {
-        djhash::Limits {
-            max_pbkdf2_iterations: self.max_pbkdf2_iterations,
-            max_bcrypt_cost: self.max_bcrypt_cost,
-            max_scrypt_memory_bytes: self.max_scrypt_memory_bytes,
-            max_scrypt_work: self.max_scrypt_work,
-            max_argon2_memory_kib: self.max_argon2_memory_kib,
-            max_argon2_passes: self.max_argon2_passes,
-        }
-    }
-}
-
 /// `--domain`: a tenant, checked before anything is sent to it.
 fn auth0_domain(text: &str) -> Result<djedge_snapshot::Auth0Domain, String> {
     djedge_snapshot::Auth0Domain::parse(text.trim()).map_err(|e| e.to_string())
+}
+
+/// `--poll-seconds`: at least 1, refused as the flags are read (0 would
+/// poll without a pause).
+fn poll_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds >= 1 => Ok(seconds),
+        _ => Err("a whole number of seconds, at least 1".to_string()),
+    }
 }

@@ -1,12 +1,18 @@
-//! `djedge`: the command-line tool. Parses arguments and hands each
-//! subcommand its validated configuration; errors are printed once, as one
-//! sentence, with a non-zero exit.
+//! `djedge`: the command-line tool. Parses the flags (`args`), builds the
+//! command's validated configuration once (`config`), and hands it to the
+//! command's module; errors are printed once, as one sentence, with a
+//! non-zero exit.
 
 mod args;
+mod audit;
 mod auth0;
+mod auth0_import;
 mod bar;
+mod config;
 mod export;
-mod import;
+mod import_files;
+mod migrations;
+mod progress;
 mod progress_page;
 mod push;
 mod serve;
@@ -16,6 +22,8 @@ mod verify;
 use std::process::ExitCode;
 
 use clap::Parser as _;
+
+use crate::config::Command;
 
 /// Why a command failed: printed once, as one sentence.
 pub(crate) type Failure = Box<dyn std::error::Error>;
@@ -27,24 +35,30 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    let result = match cli.command {
-        args::Command::Verify(verify) => verify::run(&verify.limits.to_limits()),
-        args::Command::Export(export) => export::run(&export.to_options()).map(drop),
-        args::Command::Push(push) => push::run(&push),
-        args::Command::Sync(sync) => sync::run(&sync),
-        args::Command::Serve(serve) => serve::run(&serve),
-        args::Command::ImportFiles(import) => import::files(&import),
-        args::Command::Progress(progress) => import::progress(&progress),
-        args::Command::Audit(audit) => import::audit(&audit),
-        args::Command::Auth0Import(submit) => import::submit(&submit),
-        args::Command::Migrations(migrations) => import::download_migrations(&migrations),
-        args::Command::Auth0 { command } => auth0::run(&command),
-    };
-    match result {
+    let env = |name: &str| std::env::var(name).ok();
+    match Command::new(cli.command, &env).and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("djedge: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Verify(limits) => verify::run(&limits),
+        Command::Export(options) => export::run(&options).map(drop),
+        Command::Push(push) => push::run(&push),
+        Command::Sync(sync) => sync::run(&sync),
+        Command::Serve(serve) => serve::run(&serve),
+        Command::ImportFiles(files) => import_files::run(&files),
+        Command::Progress(progress) => progress::run(&progress),
+        Command::Audit(audit) => audit::run(&audit),
+        Command::Auth0Import(import) => auth0_import::run(&import),
+        Command::Migrations(migrations) => migrations::run(&migrations),
+        Command::Auth0Setup(setup) => auth0::setup(&setup),
+        Command::Auth0Finish(finish) => auth0::finish(&finish),
+        Command::Auth0Users(users) => auth0::users(&users),
     }
 }

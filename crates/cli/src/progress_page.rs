@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use djedge_migration::{Count, Entry, MigrationProgress};
+use djedge_migration::{Count, MigrationProgress};
+use djedge_snapshot::UserEntry;
 
 /// The page for `progress`, generated at `generated` (RFC 3339).
 pub(crate) fn render(progress: &MigrationProgress, generated: &str) -> String {
@@ -236,7 +237,7 @@ fn bars(page: &mut String, id: &str, caption: &str, groups: &[(String, &Count)])
 }
 
 /// A titled list of accounts.
-fn entries(page: &mut String, id: &str, title: &str, entries: &[Entry]) {
+fn entries(page: &mut String, id: &str, title: &str, entries: &[UserEntry]) {
     let _ = writeln!(page, "<section id=\"{id}\"><p>{} users {}.</p>", entries.len(), escape(title));
     if !entries.is_empty() {
         page.push_str("<table><tr><th>id</th><th>username</th><th>why</th></tr>\n");

@@ -1,27 +1,20 @@
 //! `djedge push`: the adapter from the command line to djedge-push.
 
 use std::path::Path;
-use std::time::Duration;
 
-use djedge_push::{Cloudflare, CloudflareOptions, EdgeWait, Kv, PushOptions, Pushed, STATE_FILE, Wrangler};
+use djedge_push::{Cloudflare, Kv, PushOptions, Pushed, Wrangler};
 
-use crate::args::{PushArgs, TargetArgs};
 use crate::bar::Bar;
+use crate::config::{KvTarget, Push, Target};
 
-/// The Cloudflare API token's variable: never a flag, so never in `ps`.
-const CLOUDFLARE_TOKEN: &str = "CLOUDFLARE_API_TOKEN";
-
-pub(crate) fn run(args: &PushArgs) -> Result<(), crate::Failure> {
-    let options = PushOptions {
-        state: args.state.clone().unwrap_or_else(|| args.snapshot.join(STATE_FILE)),
-        force: args.target.force,
-    };
-    push_and_wait(&args.snapshot, &args.target, &options).map(drop)
+pub(crate) fn run(config: &Push) -> Result<(), crate::Failure> {
+    let options = PushOptions { state: config.state.clone(), force: config.target.force };
+    push_and_wait(&config.snapshot, &config.target, &options).map(drop)
 }
 
 /// Pushes, says what happened, and with `--edge` waits for the edge.
-pub(crate) fn push_and_wait(dir: &Path, target: &TargetArgs, options: &PushOptions) -> Result<Pushed, crate::Failure> {
-    let mut kv = open(target)?;
+pub(crate) fn push_and_wait(dir: &Path, target: &Target, options: &PushOptions) -> Result<Pushed, crate::Failure> {
+    let mut kv = open(&target.kv)?;
     let mut bar = Bar::new("entries", "pushing");
     let pushed = djedge_push::push(dir, kv.as_mut(), options, &mut bar);
     bar.finish();
@@ -39,36 +32,16 @@ pub(crate) fn push_and_wait(dir: &Path, target: &TargetArgs, options: &PushOptio
             if pushed.resumed > 0 { format!(", {} landed before (resumed)", pushed.resumed) } else { String::new() }
         );
     }
-    if let Some(url) = &target.edge {
-        let token = std::env::var("DJEDGE_API_TOKEN")
-            .map_err(|_| "--edge needs the edge's token in DJEDGE_API_TOKEN to read /v1/health")?;
-        let wait = EdgeWait {
-            url: url.clone(),
-            token,
-            timeout: Duration::from_secs(target.edge_timeout),
-            interval: Duration::from_secs(2),
-        };
-        let waited = djedge_push::wait_for_edge(&wait, &pushed.manifest.digest)?;
-        eprintln!("{url} answers from snapshot {digest} (after {} s)", waited.as_secs());
+    if let Some(wait) = &target.edge {
+        let waited = djedge_push::wait_for_edge(wait, &pushed.manifest.digest)?;
+        eprintln!("{} answers from snapshot {digest} (after {} s)", wait.url, waited.as_secs());
     }
     Ok(pushed)
 }
 
-fn open(target: &TargetArgs) -> Result<Box<dyn Kv>, crate::Failure> {
-    if target.local {
-        return Ok(Box::new(Wrangler::new(target.persist_to.as_deref())?));
-    }
-    let (Some(account_id), Some(namespace_id)) = (&target.account_id, &target.namespace_id) else {
-        return Err("give --account-id and --namespace-id, or --local".into());
-    };
-    let token = std::env::var(CLOUDFLARE_TOKEN)
-        .map_err(|_| format!("set {CLOUDFLARE_TOKEN} to an API token with Workers KV Storage Write"))?;
-    Ok(Box::new(Cloudflare::new(CloudflareOptions {
-        api_url: target.api_url.clone(),
-        account_id: account_id.clone(),
-        namespace_id: namespace_id.clone(),
-        token,
-        requests_per_minute: target.requests_per_minute,
-        attempts: target.attempts,
-    })))
+fn open(kv: &KvTarget) -> Result<Box<dyn Kv>, crate::Failure> {
+    Ok(match kv {
+        KvTarget::Local { persist_to } => Box::new(Wrangler::new(persist_to.as_deref())?),
+        KvTarget::Cloudflare(options) => Box::new(Cloudflare::new(options.clone())),
+    })
 }

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use djedge_edge::{
-    API_TOKEN, AUTH0_DOMAIN, Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore,
-    MigrationPage, NoOffload, Pbkdf2Digest, Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
+    Clock, Config, Edge, Fetch, FetchError, MAX_BODY_BYTES, Memory, MemoryStore, MigrationPage, NoOffload,
+    Pbkdf2Digest, Pbkdf2Offload, RESPONSE_HEADERS, State, Store, StoreError,
 };
 use djedge_snapshot::{Migration, read_snapshot};
 use http_body_util::{BodyExt as _, Full};
@@ -33,7 +33,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::Semaphore;
 
-use crate::args::ServeArgs;
+use crate::config::Serve;
 
 struct Served {
     config: Config,
@@ -107,16 +107,9 @@ fn open_migrations(path: &Path, store: &MemoryStore) -> Result<File, crate::Fail
     Ok(OpenOptions::new().create(true).append(true).open(path).map_err(describe)?)
 }
 
-pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
-    let mut config = Config::from_settings(|name| std::env::var(name).ok())?;
-    if !config.access.is_open_to_anyone() {
-        return Err(
-            format!("set {API_TOKEN}, or the {AUTH0_DOMAIN} settings, or both: without them nobody gets in").into()
-        );
-    }
-    config.limits = args.limits.to_limits();
-    let store = MemoryStore::new(read_snapshot(&args.snapshot).map_err(|e| e.to_string())?);
-    let migrations_file = match &args.migrations {
+pub(crate) fn run(config: &Serve) -> Result<(), crate::Failure> {
+    let store = MemoryStore::new(read_snapshot(&config.snapshot).map_err(|e| e.to_string())?);
+    let migrations_file = match &config.migrations {
         Some(path) => Some(Mutex::new(open_migrations(path, &store)?)),
         None => None,
     };
@@ -126,27 +119,28 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), crate::Failure> {
     let arenas = std::thread::available_parallelism().map_or(1, usize::from);
     let state = State::with_arenas(arenas);
     let http = ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(10))).build().into();
-    let served = Arc::new(Served { config, platform: ServePlatform { store, migrations_file, http }, state });
+    let platform = ServePlatform { store, migrations_file, http };
+    let served = Arc::new(Served { config: config.edge.clone(), platform, state });
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        eprintln!("djedge serve: {keys} keys from {}, on http://{}", args.snapshot.display(), args.listen);
-        serve(listener, served, args).await;
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        eprintln!("djedge serve: {keys} keys from {}, on http://{}", config.snapshot.display(), config.listen);
+        serve(listener, served, config).await;
         Ok(())
     })
 }
 
 /// Accepts until SIGTERM or Ctrl-C, then waits (bounded) for the requests
 /// in flight.
-async fn serve(listener: tokio::net::TcpListener, served: Arc<Served>, args: &ServeArgs) {
-    let slots = Arc::new(Semaphore::new(args.max_connections));
+async fn serve(listener: tokio::net::TcpListener, served: Arc<Served>, config: &Serve) {
+    let slots = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
-    let body_timeout = Duration::from_secs(args.body_timeout);
+    let body_timeout = config.body_timeout;
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(args.header_timeout));
+    http.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
     let stop = shutdown_signal();
     tokio::pin!(stop);
     loop {

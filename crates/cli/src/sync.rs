@@ -15,10 +15,11 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use djedge_export::ExportOptions;
 use djedge_push::{PushOptions, STATE_FILE};
 use serde::{Deserialize, Serialize};
 
-use crate::args::SyncArgs;
+use crate::config::Sync;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SyncState {
@@ -64,8 +65,8 @@ impl Dir {
     }
 }
 
-pub(crate) fn run(args: &SyncArgs) -> Result<(), crate::Failure> {
-    let dir = Dir { root: args.state_dir.clone() };
+pub(crate) fn run(config: &Sync) -> Result<(), crate::Failure> {
+    let dir = Dir { root: config.state_dir.clone() };
     fs::create_dir_all(dir.snapshots()).map_err(|e| format!("{}: {e}", dir.snapshots().display()))?;
     let lock_path = dir.root.join("sync.lock");
     let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
@@ -76,38 +77,39 @@ pub(crate) fn run(args: &SyncArgs) -> Result<(), crate::Failure> {
 
     if let Some(pending) = state.pending.clone() {
         eprintln!("sync: finishing the push of {pending}, which an earlier run left under way");
-        push(&dir, &pending, args)?;
+        push(&dir, &pending, config)?;
         state = SyncState { pushed: Some(pending), pending: None };
         dir.save(&state)?;
     }
 
     let name = snapshot_name();
     let previous = state.pushed.as_deref().map(|p| dir.snapshot(p));
-    let exported = crate::export::run(&args.source.to_options(dir.snapshot(&name), previous))?;
+    let options = ExportOptions { out: dir.snapshot(&name), previous, ..config.export.clone() };
+    let exported = crate::export::run(&options)?;
     if exported.manifest.previous_digest.as_deref() == Some(exported.manifest.digest.as_str()) {
         eprintln!("sync: nothing changed since {}", state.pushed.as_deref().unwrap_or("the last push"));
         fs::remove_dir_all(dir.snapshot(&name)).map_err(|e| format!("{name}: {e}"))?;
-        if args.target.edge.is_some()
+        if config.target.edge.is_some()
             && let Some(pushed) = state.pushed.clone()
         {
             // The edge is still checked: that is what a cron job alerts on.
-            push(&dir, &pushed, args)?;
+            push(&dir, &pushed, config)?;
         }
     } else {
         state.pending = Some(name.clone());
         dir.save(&state)?;
-        push(&dir, &name, args)?;
+        push(&dir, &name, config)?;
         state = SyncState { pushed: Some(name), pending: None };
         dir.save(&state)?;
     }
-    prune(&dir, &state, args.keep);
+    prune(&dir, &state, config.keep);
     Ok(())
 }
 
-fn push(dir: &Dir, name: &str, args: &SyncArgs) -> Result<(), crate::Failure> {
+fn push(dir: &Dir, name: &str, config: &Sync) -> Result<(), crate::Failure> {
     let snapshot = dir.snapshot(name);
-    let options = PushOptions { state: snapshot.join(STATE_FILE), force: args.target.force };
-    crate::push::push_and_wait(&snapshot, &args.target, &options).map(drop)
+    let options = PushOptions { state: snapshot.join(STATE_FILE), force: config.target.force };
+    crate::push::push_and_wait(&snapshot, &config.target, &options).map(drop)
 }
 
 /// Names sort in time order.

@@ -27,7 +27,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use record::{Unreadable, to_record};
-pub use report::{Entry, FormatCount, Report, SharedEmail};
+pub use report::{FormatCount, Report, SharedEmail, UnreadableRow};
 use source::Source;
 pub use source::UserTable;
 use staging::Staging;
@@ -233,7 +233,7 @@ fn write_users(
             let (record, username_key, email_key, json) = match row {
                 Row::User { record, username_key, email_key, json } => (record, username_key, email_key, json),
                 Row::Unreadable(Unreadable { id, reason }) => {
-                    report.unreadable_rows.push(Entry { id, username: None, reason });
+                    report.unreadable_rows.push(UnreadableRow { id, reason });
                     continue;
                 }
             };

@@ -3,18 +3,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use djedge_snapshot::{UserId, UserRecord, identity};
+use djedge_snapshot::{UserEntry, UserId, UserRecord, identity};
 use djhash::{Cost, DjangoHash};
 use serde::Serialize;
 
-/// One user (or row) and what is wrong with it.
+/// A row that could not be read as a user: its primary key, if that much
+/// was readable, and what is wrong. (A user read whole is listed as a
+/// [`UserEntry`].)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Entry {
+pub struct UnreadableRow {
     /// The primary key, if readable.
     pub id: Option<UserId>,
-    /// The username, if readable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
     /// What is wrong.
     pub reason: String,
 }
@@ -53,19 +52,19 @@ pub struct Report {
     /// Users by hash format (`unusable`, `unknown` and `malformed` included).
     pub by_format: BTreeMap<String, FormatCount>,
     /// Users who cannot migrate by logging in, and why.
-    pub cannot_migrate_lazily: Vec<Entry>,
+    pub cannot_migrate_lazily: Vec<UserEntry>,
     /// Emails several users share: never resolved to one of them.
     pub shared_emails: Vec<SharedEmail>,
     /// Users with an empty email (primary keys).
     pub empty_emails: Vec<UserId>,
     /// Users whose email Auth0 would refuse ([`identity::is_valid_email`]).
-    pub invalid_emails: Vec<Entry>,
+    pub invalid_emails: Vec<UserEntry>,
     /// Usernames Auth0 cannot hold as usernames
     /// ([`identity::storable_username`]): in username mode these users
     /// land without one (`djedge audit --usernames` says who and why).
-    pub usernames_auth0_refuses: Vec<Entry>,
+    pub usernames_auth0_refuses: Vec<UserEntry>,
     /// Rows that could not be read; not in the snapshot.
-    pub unreadable_rows: Vec<Entry>,
+    pub unreadable_rows: Vec<UnreadableRow>,
     /// Users per (format, cost), counted without building labels; turned
     /// into `by_format` by [`Report::finish`].
     #[serde(skip)]
@@ -80,7 +79,7 @@ impl Report {
     /// Counts and checks one user written to the snapshot.
     pub fn add_user(&mut self, user: &UserRecord, limits: &djhash::Limits) {
         self.users += 1;
-        let problem = |reason: String| Entry { id: Some(user.id), username: Some(user.username.clone()), reason };
+        let problem = |reason: String| UserEntry::new(user, reason);
         let (format, cost, verifiable) = classify(&user.password, limits);
         if user.is_active
             && let Ok(hash) = &verifiable

@@ -6,42 +6,13 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use djedge_snapshot::{Profile, ProfileSettings, UserId};
+use djedge_snapshot::{IMPORT_REPORT_FILE, ImportFile, ImportReport, Profile, ProfileSettings, UserEntry, UserId};
 use serde::Serialize;
 
-use crate::{CustomPasswordHash, Entry, FilesError, NoForm, Snapshot, blocked_reason, custom_password_hash, io};
+use crate::{CustomPasswordHash, FilesError, NoForm, Snapshot, blocked_reason, custom_password_hash, io};
 
 /// Auth0's limit on one import file.
 pub const MAX_FILE_BYTES: usize = 500 * 1000;
-
-/// One import file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ImportFile {
-    /// Its path under the output directory.
-    pub path: String,
-    /// Users in it.
-    pub users: usize,
-    /// Its size.
-    pub bytes: usize,
-}
-
-/// What `import-files` wrote, and who it left out.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ImportReport {
-    /// Users in the snapshot.
-    pub users: usize,
-    /// Users written to the files.
-    pub imported: usize,
-    /// Of those, inactive in Django and so `blocked` in Auth0.
-    pub blocked: usize,
-    /// The files, in order.
-    pub files: Vec<ImportFile>,
-    /// Imported without a password (Django's unusable password): they
-    /// reset it, or log in another way.
-    pub without_password: Vec<Entry>,
-    /// Not imported, and why.
-    pub not_imported: Vec<Entry>,
-}
 
 /// Settings of the import files.
 #[derive(Clone, Debug)]
@@ -65,7 +36,7 @@ struct ImportUser<'a> {
 }
 
 /// Writes `users-NNNNN.json` files for `POST /api/v2/jobs/users-imports`
-/// and `import-report.json` into `options.out`.
+/// and the report ([`IMPORT_REPORT_FILE`]) into `options.out`.
 ///
 /// # Errors
 /// When the directory cannot be written or a single user exceeds the limit.
@@ -83,25 +54,25 @@ pub fn write_import_files(
     let mut batch = Batch::default();
     for user in &snapshot.users {
         if migrated.contains_key(&user.id) {
-            report.not_imported.push(Entry::new(user, "migrated through the edge already"));
+            report.not_imported.push(UserEntry::new(user, "migrated through the edge already"));
             continue;
         }
         // Auth0's rules, as the edge applies them: the same users land.
         let profile = match Profile::new(user, options.profiles) {
             Ok(profile) => profile.for_bulk_import(),
             Err(blocked) => {
-                report.not_imported.push(Entry::new(user, blocked_reason(blocked)));
+                report.not_imported.push(UserEntry::new(user, blocked_reason(blocked)));
                 continue;
             }
         };
         let custom_password_hash = match custom_password_hash(&user.password) {
             Ok(form) => Some(form),
             Err(NoForm::Unusable) => {
-                report.without_password.push(Entry::new(user, NoForm::Unusable.to_string()));
+                report.without_password.push(UserEntry::new(user, NoForm::Unusable.to_string()));
                 None
             }
             Err(no_form) => {
-                report.not_imported.push(Entry::new(user, format!("{no_form}: lazy migration or a reset")));
+                report.not_imported.push(UserEntry::new(user, format!("{no_form}: lazy migration or a reset")));
                 continue;
             }
         };
@@ -123,7 +94,7 @@ pub fn write_import_files(
     }
     let mut text = serde_json::to_string_pretty(&report).map_err(|e| FilesError::Invalid(e.to_string()))?;
     text.push('\n');
-    let path = out.join("import-report.json");
+    let path = out.join(IMPORT_REPORT_FILE);
     fs::write(&path, text).map_err(io(&path))?;
     Ok(report)
 }

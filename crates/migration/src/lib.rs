@@ -19,7 +19,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use djedge_snapshot::{UserId, UserRecord};
-use serde::Serialize;
 
 /// Why import files or progress figures could not be made.
 #[derive(Debug)]
@@ -73,7 +72,7 @@ pub use convert::{
     CustomPasswordHash, Encoded, Encoding, NoForm, PHC_OUTPUT_BYTES, PHC_SALT_BYTES, Salt, SaltPosition,
     custom_password_hash,
 };
-pub use import_files::{ImportFile, ImportOptions, ImportReport, MAX_FILE_BYTES, write_import_files};
+pub use import_files::{ImportOptions, MAX_FILE_BYTES, write_import_files};
 pub use progress::{Count, DayShare, LAST_LOGIN_BUCKETS, MigrationProgress, progress};
 pub use reconcile::{Auth0User, Reconciliation, read_auth0_users};
 
@@ -127,23 +126,6 @@ pub fn read_migrations(path: &Path) -> Result<HashMap<UserId, String>, FilesErro
         migrated.entry(record.id).or_insert(record.at);
     }
     Ok(migrated)
-}
-
-/// A user and why they are listed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// The Django primary key.
-    pub id: UserId,
-    /// The username.
-    pub username: String,
-    /// Why.
-    pub reason: String,
-}
-
-impl Entry {
-    fn new(user: &UserRecord, reason: impl Into<String>) -> Self {
-        Entry { id: user.id, username: user.username.clone(), reason: reason.into() }
-    }
 }
 
 /// Why a user cannot land, as report lines give it: the code, then what to do.

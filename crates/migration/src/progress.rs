@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use djedge_snapshot::UserId;
+use djedge_snapshot::{UserEntry, UserId};
 use serde::Serialize;
 
 use crate::reconcile::{Auth0User, Reconciliation, reconcile};
-use crate::{Entry, FilesError, Snapshot, blocked_reason, custom_password_hash};
+use crate::{FilesError, Snapshot, blocked_reason, custom_password_hash};
 
 /// Active and migrated users in one group.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -44,10 +44,10 @@ pub struct MigrationProgress {
     pub by_last_login: Vec<(String, Count)>,
     /// Active, not migrated, and without a hash Auth0 can import: these
     /// users will need a password reset once the edge is switched off.
-    pub need_reset: Vec<Entry>,
+    pub need_reset: Vec<UserEntry>,
     /// Active users Auth0 cannot create as they are (no email, one it
     /// refuses, one shared with another account): `djedge audit` tells more.
-    pub cannot_land: Vec<Entry>,
+    pub cannot_land: Vec<UserEntry>,
     /// Active users moved, by day: cumulative, from the edge's records and
     /// (given Auth0's users) their creation in Auth0.
     pub over_time: Vec<DayShare>,
@@ -120,7 +120,7 @@ pub fn progress(
             }
         }
         if !done && let Some(blocked) = djedge_snapshot::identity::blocked(user) {
-            progress.cannot_land.push(Entry::new(user, blocked_reason(blocked)));
+            progress.cannot_land.push(UserEntry::new(user, blocked_reason(blocked)));
         }
         progress.total.add(done);
         progress.by_format.entry(djhash::format_label(&user.password).to_string()).or_default().add(done);
@@ -138,7 +138,7 @@ pub fn progress(
             }
         }
         if !done && let Err(no_form) = custom_password_hash(&user.password) {
-            progress.need_reset.push(Entry::new(user, no_form.to_string()));
+            progress.need_reset.push(UserEntry::new(user, no_form.to_string()));
         }
     }
     progress.by_last_login = LAST_LOGIN_BUCKETS.iter().map(|(label, _)| (*label).to_string()).zip(buckets).collect();

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 
-use djedge_snapshot::{Auth0UserLine, UserId};
+use djedge_snapshot::{Auth0UserLine, UserEntry, UserId};
 use serde::Serialize;
 
-use crate::{Entry, FilesError, Snapshot, io};
+use crate::{FilesError, Snapshot, io};
 
 /// The Django users against what Auth0 holds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -25,10 +25,10 @@ pub struct Reconciliation {
     pub missing: u64,
     /// Of those, users the edge recorded as migrated: deleted in Auth0
     /// since, or never created there.
-    pub missing_despite_edge_record: Vec<Entry>,
+    pub missing_despite_edge_record: Vec<UserEntry>,
     /// In Auth0 but no longer active in Django (deactivated after they
     /// moved): Auth0 still lets them in.
-    pub inactive_in_auth0: Vec<Entry>,
+    pub inactive_in_auth0: Vec<UserEntry>,
     /// Auth0 users of the connection whose Django user no longer exists.
     pub deleted_in_django: Vec<String>,
 }
@@ -69,7 +69,7 @@ pub(crate) fn reconcile(
         known.insert(user.id);
         let recorded = migrated.contains_key(&user.id);
         match (in_auth0.get(&user.id).map(|u| u.bulk_import), user.is_active) {
-            (Some(_), false) => r.inactive_in_auth0.push(Entry::new(user, "inactive in Django, in Auth0")),
+            (Some(_), false) => r.inactive_in_auth0.push(UserEntry::new(user, "inactive in Django, in Auth0")),
             (Some(true), true) if recorded => r.both += 1,
             (Some(true), true) => r.by_bulk_import += 1,
             // Not made by the bulk import: the edge made it, recorded or not.
@@ -77,7 +77,7 @@ pub(crate) fn reconcile(
             (None, true) => {
                 r.missing += 1;
                 if recorded {
-                    r.missing_despite_edge_record.push(Entry::new(user, "the edge recorded a migration"));
+                    r.missing_despite_edge_record.push(UserEntry::new(user, "the edge recorded a migration"));
                 }
             }
             (None, false) => {}

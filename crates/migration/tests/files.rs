@@ -119,7 +119,9 @@ fn a_100000_user_snapshot_splits_into_valid_files_with_everyone_once() {
         report.without_password.len(),
         users.iter().filter(|u| int(u.id) % 6 == 5 && expected.contains(&format!("django_{}", u.id))).count()
     );
-    assert!(options.out.join("import-report.json").is_file());
+    // The report on disk is the one returned, as `djedge auth0-import` reads it back.
+    let written = std::fs::read_to_string(options.out.join(djedge_snapshot::IMPORT_REPORT_FILE)).unwrap();
+    assert_eq!(serde_json::from_str::<djedge_snapshot::ImportReport>(&written).unwrap(), report);
 
     // A second run into the same directory is refused.
     let error = write_import_files(&snapshot, &migrated, &options).unwrap_err();

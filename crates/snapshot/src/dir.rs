@@ -159,7 +159,8 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SnapshotError> {
 
 /// Writes `bytes` to `path` whole or not at all: into a file beside it,
 /// synced, then renamed over it. A crash or a full disk leaves the old file
-/// (or none), never half of the new one for the next step to take.
+/// (or none), never half of the new one for the next step to take. Here
+/// because the push library (its state file) needs it as much as the CLI.
 ///
 /// # Errors
 /// The file cannot be written or renamed.

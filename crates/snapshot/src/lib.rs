@@ -18,6 +18,7 @@ mod auth0_domain;
 mod dir;
 pub mod identity;
 mod profile;
+mod report;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -34,6 +35,7 @@ pub use dir::{
 };
 pub use identity::{Blocked, Identifiers, UsernameLeftOut};
 pub use profile::{Profile, ProfileSettings, django_id_of, user_id};
+pub use report::{IMPORT_REPORT_FILE, ImportFile, ImportReport, UserEntry};
 
 /// Told how far a long step over a snapshot has come (an export's rows, a
 /// push's entries): one trait, so one progress bar serves them all.
@@ -276,8 +278,9 @@ pub enum StoredValue {
     },
 }
 
-/// A snapshot digest as the command line shows it: its first 12
-/// characters (a shorter text whole).
+/// A snapshot digest as people are shown it: its first 12 characters (a
+/// shorter text whole). Here, not in the CLI, because the push library's
+/// messages show digests too, and they must read the same.
 pub fn short_digest(digest: &str) -> &str {
     digest.get(..12).unwrap_or(digest)
 }
