@@ -289,22 +289,7 @@ mod tests {
     use crate::Clashes;
 
     fn record(username: &str, email: &str) -> UserRecord {
-        UserRecord {
-            id: crate::UserId::Integer(1),
-            username: username.into(),
-            email: email.into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            password: String::new(),
-            is_active: true,
-            is_staff: false,
-            is_superuser: false,
-            date_joined: "2020-01-01T00:00:00Z".into(),
-            last_login: None,
-            groups: Vec::new(),
-            email_verified: None,
-            clashes: Clashes::default(),
-        }
+        UserRecord { email: email.into(), ..crate::testing::user(1, username) }
     }
 
     #[test]

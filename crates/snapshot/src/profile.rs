@@ -186,24 +186,13 @@ fn a_name(name: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Clashes;
 
     fn record() -> UserRecord {
         UserRecord {
             id: UserId::Integer(7),
-            username: "Ann".into(),
             email: "Ann@Example.org".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            password: "!".into(),
-            is_active: true,
-            is_staff: false,
-            is_superuser: false,
             date_joined: "2020-01-01T00:00:00Z".into(),
-            last_login: None,
-            groups: Vec::new(),
-            email_verified: None,
-            clashes: Clashes::default(),
+            ..crate::testing::user(7, "Ann")
         }
     }
 
