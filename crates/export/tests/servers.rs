@@ -7,12 +7,11 @@
 //! out as Django prints them, and a delta merges in their order.
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Quiet, fixture, loaded, read_snapshot};
+use common::{Quiet, fixture, loaded, read_snapshot, users_by_name};
 use djedge_export::{ExportOptions, UserTable, export};
-use djedge_snapshot::{StoredValue, UserId, UserRecord};
+use djedge_snapshot::{UserId, UserRecord};
 
 /// The URL and passwords file scripts/test.sh provides for a server. Missing,
 /// the test fails rather than passing without the server, unless
@@ -24,17 +23,6 @@ fn server(name: &str) -> Option<(String, String)> {
         _ if std::env::var("DJEDGE_SKIP_SERVERS").as_deref() == Ok("1") => None,
         _ => panic!("set {url} and {passwords} (scripts/test.sh does), or DJEDGE_SKIP_SERVERS=1"),
     }
-}
-
-fn users_by_name(dir: &Path) -> BTreeMap<String, UserRecord> {
-    let (kv, _) = read_snapshot(dir);
-    kv.iter()
-        .filter(|(key, _)| key.starts_with(djedge_snapshot::USERNAME_PREFIX))
-        .filter_map(|(_, value)| match serde_json::from_str(value).unwrap() {
-            StoredValue::User(user) => Some((user.username.clone(), user)),
-            StoredValue::AmbiguousEmail { .. } => None,
-        })
-        .collect()
 }
 
 async fn run(database: String, out: &Path) -> djedge_export::Exported {

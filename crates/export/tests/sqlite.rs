@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{Quiet, fixture, loaded, read_snapshot, sqlite_options as options};
+use common::{Quiet, fixture, loaded, read_snapshot, sqlite_options as options, users_by_name};
 use djedge_export::{ExportOptions, Exported, UserTable, export};
 use djedge_snapshot::{DECOY_KEY, SNAPSHOT_KEY, SnapshotStamp, StoredValue, UserId, login_keys};
 
@@ -453,7 +453,7 @@ async fn what_users_share_and_what_allauth_verified_travel_with_each_record() {
     let db = fixture("identities-django-5.2.sqlite3");
     let exported = export(&options(&db, &dir.path().join("snap"), None), &mut Quiet).await.unwrap();
     assert_eq!(exported.report.users, 21);
-    let users = records(&dir.path().join("snap"));
+    let users = users_by_name(&dir.path().join("snap"));
     let clashes = |name: &str| (users[name].clashes.email, users[name].clashes.username_in_lowercase);
     assert_eq!(clashes("share_a"), (true, false));
     assert_eq!(clashes("share_b"), (true, false));
@@ -478,14 +478,14 @@ async fn what_users_share_and_what_allauth_verified_travel_with_each_record() {
         .await
         .unwrap();
     assert!(demo.report.users > 0);
-    assert!(records(&dir.path().join("demo")).values().all(|u| u.email_verified.is_none()));
+    assert!(users_by_name(&dir.path().join("demo")).values().all(|u| u.email_verified.is_none()));
     // Told to ignore the table, the export reads none either.
     let ignoring = ExportOptions {
         table: UserTable { email_addresses_table: None, ..UserTable::default() },
         ..options(&db, &dir.path().join("ignoring"), None)
     };
     export(&ignoring, &mut Quiet).await.unwrap();
-    assert!(records(&dir.path().join("ignoring")).values().all(|u| u.email_verified.is_none()));
+    assert!(users_by_name(&dir.path().join("ignoring")).values().all(|u| u.email_verified.is_none()));
 }
 
 /// A rename that ends a clash rewrites the other user's record in the
@@ -513,15 +513,4 @@ async fn a_delta_carries_clashes_that_begin_or_end_elsewhere() {
     assert!(record("Bob").clashes.is_none(), "Bob no longer shares his username");
     assert!(record("share_a").clashes.is_none(), "share_a's email is hers alone now");
     assert_eq!(record("unverified_u").email_verified, Some(true));
-}
-
-fn records(dir: &Path) -> BTreeMap<String, djedge_snapshot::UserRecord> {
-    let (kv, _) = read_snapshot(dir);
-    kv.iter()
-        .filter(|(key, _)| key.starts_with(djedge_snapshot::USERNAME_PREFIX))
-        .filter_map(|(_, value)| match serde_json::from_str(value).unwrap() {
-            StoredValue::User(user) => Some((user.username.clone(), user)),
-            StoredValue::AmbiguousEmail { .. } => None,
-        })
-        .collect()
 }

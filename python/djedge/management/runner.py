@@ -109,6 +109,12 @@ def run_djedge(subcommand, arguments, *, database=None, stdout=None) -> str | No
     return finished.stdout
 
 
+def add_snapshot_arguments(parser):
+    """``--snapshot`` and ``--database``: what ``site_snapshot`` takes."""
+    parser.add_argument("--snapshot", help="a full snapshot, instead of exporting the users now")
+    parser.add_argument("--database", default="default", help="the DATABASES alias to read (default: default)")
+
+
 @contextmanager
 def site_snapshot(snapshot, database):
     """``snapshot`` when given; otherwise the site's users exported now (as

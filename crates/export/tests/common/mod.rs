@@ -38,6 +38,18 @@ pub(crate) fn read_snapshot(dir: &Path) -> (BTreeMap<String, String>, Vec<String
     (puts, deletes)
 }
 
+/// The user records of a snapshot (under their username keys), by username.
+pub(crate) fn users_by_name(dir: &Path) -> BTreeMap<String, djedge_snapshot::UserRecord> {
+    let (kv, _) = read_snapshot(dir);
+    kv.iter()
+        .filter(|(key, _)| key.starts_with(djedge_snapshot::USERNAME_PREFIX))
+        .filter_map(|(_, value)| match serde_json::from_str(value).unwrap() {
+            djedge_snapshot::StoredValue::User(user) => Some((user.username.clone(), user)),
+            djedge_snapshot::StoredValue::AmbiguousEmail { .. } => None,
+        })
+        .collect()
+}
+
 /// The store after loading the delta in `delta` onto the full snapshot in
 /// `previous`, in the manifest's order, as the README loads it: puts, then
 /// deletes.

@@ -10,7 +10,7 @@ import subprocess
 
 from django.core.management.base import BaseCommand
 
-from djedge.management.runner import identifiers_mode, run_djedge, site_snapshot
+from djedge.management.runner import add_snapshot_arguments, identifiers_mode, run_djedge, site_snapshot
 
 
 class Command(BaseCommand):
@@ -20,8 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--usernames", action="store_true", default=None,
                             help="username mode (default: settings.DJEDGE_IDENTIFIERS)")
         parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
-        parser.add_argument("--snapshot", help="audit this snapshot instead of exporting the users now")
-        parser.add_argument("--database", default="default", help="the DATABASES alias to read (default: default)")
+        add_snapshot_arguments(parser)
 
     def handle(self, *args, usernames, json, snapshot, database, **options):
         usernames = identifiers_mode(usernames)

@@ -10,7 +10,9 @@ import subprocess
 
 from django.core.management.base import BaseCommand, CommandError
 
-from djedge.management.runner import PROGRESS_OPTIONS, add_options, option_arguments, run_djedge, site_snapshot
+from djedge.management.runner import (
+    PROGRESS_OPTIONS, add_options, add_snapshot_arguments, option_arguments, run_djedge, site_snapshot,
+)
 
 
 def summary(progress: dict) -> str:
@@ -25,8 +27,7 @@ class Command(BaseCommand):
     help = "One line on how far the move to Auth0 has come, for cron's mail (from djedge progress)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--snapshot", help="a full snapshot, instead of exporting the users now")
-        parser.add_argument("--database", default="default", help="the DATABASES alias to read (default: default)")
+        add_snapshot_arguments(parser)
         add_options(parser, PROGRESS_OPTIONS)
 
     def handle(self, *args, snapshot, database, **options):

@@ -10,15 +10,16 @@ import subprocess
 
 from django.core.management.base import BaseCommand
 
-from djedge.management.runner import PROGRESS_OPTIONS, add_options, option_arguments, run_djedge, site_snapshot
+from djedge.management.runner import (
+    PROGRESS_OPTIONS, add_options, add_snapshot_arguments, option_arguments, run_djedge, site_snapshot,
+)
 
 
 class Command(BaseCommand):
     help = "How far the move to Auth0 has come (djedge progress, on the site's users)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--snapshot", help="a full snapshot, instead of exporting the users now")
-        parser.add_argument("--database", default="default", help="the DATABASES alias to read (default: default)")
+        add_snapshot_arguments(parser)
         add_options(parser, PROGRESS_OPTIONS)
         parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
         parser.add_argument("--html", help="also write the figures as a self-contained page")
