@@ -7,13 +7,30 @@
 //   azp, gty, scope, iat and exp; 401 access_denied for a wrong secret, 403
 //   access_denied without a client grant for the audience.
 // - GET /.well-known/jwks.json: the signing keys, by kid.
-// - OpenID Connect for a site's login: discovery, GET /authorize (here the
-//   person who signs in is named by the test, `_test_sub`), the
+// - OpenID Connect for a site's login: discovery, GET /authorize, the
 //   authorization-code grant at /oauth/token (client_secret_basic or _post;
 //   codes single-use and bound to their redirect_uri) with an RS256 ID
-//   token carrying the nonce, and /v2/logout.
+//   token carrying the nonce, and /v2/logout. At /authorize a test may name
+//   who signs in (`_test_claims`, the ID token's claims); otherwise the
+//   hosted login page (Universal Login's form: email or username, password,
+//   POSTed to /u/login) logs them in to a database connection (the one
+//   /authorize names with `connection`, else the first enabled for the
+//   client, else the tenant's first): a user the tenant holds with the
+//   password it holds (the connection's scripts are not asked again); an
+//   unknown one, on a custom database connection in import mode, through
+//   the connection's `login` script, run as Auth0 runs it (one function
+//   expression in a node:vm sandbox with its `configuration`, `global`,
+//   Auth0's error classes and the global fetch, 20 s at most), the profile
+//   it hands over kept by the rules below, with that password. No SSO
+//   session: each /authorize shows the form. Passwords are kept apart from
+//   the users (scrypt), never shown; no password policy is applied, and a
+//   bulk-imported user's hash is not verified (such a user cannot log in
+//   on the page).
 // - The Management API (audience `<base>/api/v2/`, each call checked for
-//   its scope): connections (a PATCH carrying `options` replaces them all;
+//   its scope): users (GET /users/{id}, read:users, with their database
+//   identity; PATCH /users/{id}, update:users: a new `password` for a
+//   database user, `connection` their own if given, never with `email` or
+//   `username`; 404 for an unknown user), connections (a PATCH carrying `options` replaces them all;
 //   a GET returns `options.configuration` values encrypted), resource
 //   servers (by id or identifier), clients (paged; secrets only with
 //   read:client_keys), client grants, Actions (built a moment after each
@@ -64,10 +81,11 @@
 // writes FILE (JSON: url, audience, the seeded machine-to-machine apps) once
 // it listens. Importable too: startTenant({ port, seed }).
 import http from 'node:http';
-import { createHmac, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import vm from 'node:vm';
 
 const b64url = (buffer) => Buffer.from(buffer).toString('base64url');
 const json = (value) => b64url(JSON.stringify(value));
@@ -115,9 +133,88 @@ async function readBody(request) {
   return JSON.parse(text);
 }
 
+function sendHtml(response, status, html) {
+  response.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
+  response.end(html);
+}
+
 function send(response, status, body) {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
+}
+
+// --- Passwords, and the hosted login page -----------------------------------
+
+/** A password as the tenant keeps it: scrypt, salted. */
+function hashPassword(password) {
+  const salt = randomBytes(16);
+  return { salt, hash: scryptSync(String(password), salt, 32) };
+}
+
+function passwordMatches(stored, password) {
+  return Boolean(stored) && timingSafeEqual(stored.hash, scryptSync(String(password), stored.salt, 32));
+}
+
+// The errors Auth0 hands custom database scripts, as its docs describe them.
+class WrongUsernameOrPasswordError extends Error {
+  constructor(userNameOrEmail, message) {
+    super(message || 'Wrong email or password.');
+    this.name = 'WrongUsernameOrPasswordError';
+    this.userNameOrEmail = userNameOrEmail;
+  }
+}
+class UnauthorizedError extends Error {
+  constructor(message) { super(message); this.name = 'UnauthorizedError'; }
+}
+class ValidationError extends Error {
+  constructor(code, message) { super(message); this.name = 'ValidationError'; this.code = code; }
+}
+// Auth0's `global` in custom database scripts: lasts between runs.
+const scriptGlobal = {};
+const SCRIPT_TIMEOUT_MS = 20_000; // Auth0 gives a script 20 seconds
+
+/**
+ * Runs a custom database connection's `login` script as Auth0 does: its
+ * source evaluated as one function expression (its name does not matter) in
+ * a sandbox with the connection's `configuration`, `global`, Auth0's error
+ * classes and the global `fetch`; called with a callback. Resolves with
+ * { error, profile }, what the callback got first.
+ */
+function runLoginScript(source, configuration, userNameOrEmail, password) {
+  const sandbox = vm.createContext({
+    configuration: { ...configuration }, global: scriptGlobal, fetch, AbortSignal, console,
+    WrongUsernameOrPasswordError, UnauthorizedError, ValidationError,
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ error: new Error('Script execution time exceeded') }), SCRIPT_TIMEOUT_MS);
+    const done = (error, profile) => { clearTimeout(timer); resolve({ error, profile }); };
+    try {
+      const login = vm.runInContext(`(${source}\n)`, sandbox, { filename: 'login' });
+      login(userNameOrEmail, password, done);
+    } catch (e) {
+      done(e);
+    }
+  });
+}
+
+const escapeHtml = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The hosted login page (Universal Login's identifier-and-password form). */
+function loginPage(state, { username = '', problem = null } = {}) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Log in</title>
+<style>body{font-family:sans-serif;max-width:24rem;margin:4rem auto}label,input,button{display:block;width:100%;margin:.4rem 0}
+input,button{padding:.5rem;font-size:1rem}.error{color:#b00020}</style></head>
+<body><h1>Welcome</h1><p>Log in to continue.</p>
+${problem ? `<p class="error" id="error-element-password" role="alert">${escapeHtml(problem)}</p>` : ''}
+<form method="post" action="/u/login?state=${encodeURIComponent(state)}">
+<label for="username">Email address or username</label>
+<input id="username" name="username" type="text" autocomplete="username" required value="${escapeHtml(username)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" name="action" value="default">Continue</button>
+</form></body></html>
+`;
 }
 
 // --- Auth0's rules for creating a database user ---------------------------
@@ -522,7 +619,7 @@ async function importFormProblem(form) {
 export async function startTenant({ port = 0, seed = {} } = {}) {
   const keys = [newKey()];
   const stranger = newKey();
-  const stats = { tokenRequests: 0, jwksFetches: 0, managementWrites: 0 };
+  const stats = { tokenRequests: 0, jwksFetches: 0, managementWrites: 0, passwordChanges: 0, hostedLogins: 0, loginScriptRuns: 0 };
   const clients = new Map(); // client_id → { client_secret, name }
   const grants = []; // { client_id, audience, scope }
   const seeded = {};
@@ -554,6 +651,10 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     return { id: b64url(randomBytes(8)), trigger_id: 'post-login', display_name: name, action: { id: action.id, name } };
   });
   const users = []; // the tenant's users: { user_id, email, connection, app_metadata, created_at, … }
+  // user_id → the user's password in Auth0 (scrypt): kept apart from the
+  // users, so no listing of them carries it.
+  const passwords = new Map();
+  const logins = new Map(); // the hosted login page's transactions: state → the /authorize request
   const jobs = new Map(); // id → users-export or users-import job
   const downloads = new Map(); // path → { job, expires }
   let expireNext = 0; // download links to issue already expired (tests)
@@ -586,6 +687,33 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     const { builds, deployed, ...rest } = action;
     return { ...rest, secrets: rest.secrets.map(({ name }) => ({ name, updated_at: '2026-12-01T00:00:00.000Z' })), all_changes_deployed: JSON.stringify(deployed?.code) === JSON.stringify(action.code) };
   };
+
+  /**
+   * What Auth0 does with the profile a custom database script hands to its
+   * callback, on a connection in import mode: keeps the user, once, by
+   * Auth0's rules. { user, created } or { error: { code, message } }.
+   */
+  function importScriptProfile(connection, profile) {
+    if (connection.options?.import_mode !== true) return refuse('invalid_connection', 'The connection is not in import mode: Auth0 keeps none of its users');
+    if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return refuse('invalid_body', 'The profile must be an object');
+    if (absent(profile.user_id)) return refuse('invalid_user_id', "A script's profile must carry a user_id");
+    const existing = users.find((u) => u.connection === connection.name && u.user_id === `auth0|${profile.user_id}`);
+    if (existing) return { user: existing, created: false };
+    // Scripts name app_metadata `metadata`; Auth0 reads it there only.
+    const { metadata, app_metadata: _unread, ...rest } = profile;
+    const checked = checkNewUser(connection, { ...rest, app_metadata: metadata }, users);
+    if (checked.error) return checked;
+    const user = { ...checked.user, _test_made_by: 'script' };
+    users.push(user);
+    return { user, created: true };
+  }
+  // A user as the Management API shows it: the database identity Auth0
+  // adds, none of the tenant's own bookkeeping (`_test_…`).
+  const userShown = (user) => ({
+    ...Object.fromEntries(Object.entries(user).filter(([key]) => !key.startsWith('_test'))),
+    identities: [{ connection: user.connection, user_id: user.user_id.replace(/^auth0\|/, ''), provider: 'auth0', isSocial: false }],
+  });
+  const findUser = (id) => users.find((u) => u.user_id === id);
 
   // A job as Auth0 shows it: without the tenant's own bookkeeping.
   const jobShown = (job) => {
@@ -807,6 +935,43 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       downloads.set(download, { job, expires: stale ? 0 : Date.now() + 60_000 });
       return send(response, 200, { ...shownJob, status: 'completed', location: `${base}${download}` });
     }
+    if ((m = path.match(/^\/users\/([^/]+)$/))) {
+      const id = decodeURIComponent(m[1]);
+      if (method === 'GET') {
+        if (need('read:users')) return;
+        const user = findUser(id);
+        return user ? send(response, 200, userShown(user)) : error(response, 404, 'The user does not exist.', 'inexistent_user');
+      }
+      if (method === 'PATCH') {
+        if (need('update:users') || await invalid('PATCH /api/v2/users/{id}')) return;
+        const user = findUser(id);
+        if (!user) return error(response, 404, 'The user does not exist.', 'inexistent_user');
+        const connection = [...connections.values()].find((c) => c.name === (body.connection ?? user.connection));
+        if (body.connection !== undefined && body.connection !== user.connection) {
+          return error(response, 400, `The user does not have an identity in the connection ${body.connection}.`, 'invalid_body');
+        }
+        if (body.password !== undefined) {
+          // Auth0's documented refusals: a password only for a database
+          // user, and never with the email or username in the same request.
+          if (connection?.strategy !== 'auth0') return error(response, 400, 'Cannot update password for non-database connections.', 'operation_not_supported');
+          if (body.email !== undefined || body.username !== undefined) {
+            return error(response, 400, 'Cannot update password and email or username simultaneously.', 'invalid_body');
+          }
+          passwords.set(user.user_id, hashPassword(body.password));
+          user.last_password_reset = new Date().toISOString();
+          stats.passwordChanges += 1;
+        }
+        for (const field of ['blocked', 'email_verified', 'given_name', 'family_name', 'name', 'nickname', 'picture']) {
+          if (field in body) user[field] = body[field];
+        }
+        // Metadata is merged at its first level, as Auth0 does.
+        for (const field of ['app_metadata', 'user_metadata']) {
+          if (body[field]) user[field] = { ...user[field], ...body[field] };
+        }
+        user.updated_at = new Date().toISOString();
+        return send(response, 200, userShown(user));
+      }
+    }
     if (path === '/actions/actions' && method === 'GET') {
       if (need('read:actions')) return;
       const list = [...actions.values()].filter((a) => (!q.get('actionName') || a.name === q.get('actionName'))
@@ -857,6 +1022,62 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
     return error(response, 404, 'Not Found');
   }
 
+  /** A code for `claims` (the ID token's), and the browser sent back with it. */
+  function signedIn(response, authorization, claims) {
+    const code = b64url(randomBytes(24));
+    const { client_id: clientId, redirect_uri: redirectUri, nonce, state } = authorization;
+    codes.set(code, { client_id: clientId, redirect_uri: redirectUri, nonce, claims });
+    const back = new URL(redirectUri);
+    back.searchParams.set('code', code);
+    if (state !== null) back.searchParams.set('state', state);
+    response.writeHead(302, { location: back.toString() });
+    return response.end();
+  }
+
+  /**
+   * The database connection a login page is for: the one /authorize names
+   * (`connection`), else the first database connection enabled for the
+   * client, else the tenant's first database connection.
+   */
+  function loginConnection({ client_id: clientId, connection: name }) {
+    const databases = [...connections.values()].filter((c) => c.strategy === 'auth0');
+    if (name) return databases.find((c) => c.name === name);
+    return databases.find((c) => c.enabled_clients?.includes(clientId)) ?? databases[0];
+  }
+
+  /**
+   * A login on the hosted page, as Auth0 decides it for a database
+   * connection: a user the tenant holds logs in with the password the
+   * tenant holds (the script is not asked again); an unknown one, on a
+   * custom database connection in import mode, through the connection's
+   * login script, and is then kept, with that password. { user } or
+   * { problem }: what the page says.
+   */
+  async function hostedLogin(authorization, username, password) {
+    const wrong = { problem: 'Wrong email or password.' };
+    const connection = loginConnection(authorization);
+    if (!connection || !username || !password) return wrong;
+    const typed = username.toLowerCase();
+    const known = users.find((u) => u.connection === connection.name && (u.email === typed || u.username === typed));
+    if (known) {
+      if (known.blocked) return { problem: 'Your account has been blocked.' };
+      return passwordMatches(passwords.get(known.user_id), password) ? { user: known } : wrong;
+    }
+    const options = connection.options ?? {};
+    const script = options.customScripts?.login;
+    if (options.enabledDatabaseCustomization !== true || options.import_mode !== true || !script) return wrong;
+    stats.loginScriptRuns += 1;
+    const { error: failed, profile } = await runLoginScript(script, options.configuration ?? {}, username, password);
+    if (failed?.name === 'WrongUsernameOrPasswordError') return wrong;
+    // Auth0 shows an UnauthorizedError's message; anything else is its own.
+    if (failed?.name === 'UnauthorizedError') return { problem: failed.message };
+    if (failed || !profile) return { problem: 'We are sorry, something went wrong when attempting to log in.' };
+    const kept = importScriptProfile(connection, profile);
+    if (kept.error) return { problem: 'We are sorry, something went wrong when attempting to log in.' };
+    passwords.set(kept.user.user_id, hashPassword(password));
+    return { user: kept.user };
+  }
+
   const server = http.createServer(async (request, response) => {
     try {
       const url = new URL(request.url, base);
@@ -880,16 +1101,28 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
         if (!client || q.get('response_type') !== 'code' || !q.get('redirect_uri')) {
           return send(response, 400, { error: 'invalid_request', error_description: 'Unknown client or bad request' });
         }
-        const code = b64url(randomBytes(24));
-        codes.set(code, {
-          client_id: client.client_id, redirect_uri: q.get('redirect_uri'), nonce: q.get('nonce'),
-          claims: JSON.parse(q.get('_test_claims') || '{}'),
+        const authorization = { client_id: client.client_id, redirect_uri: q.get('redirect_uri'), nonce: q.get('nonce'),
+          state: q.get('state'), connection: q.get('connection') };
+        // A test names who signs in; anyone else logs in on the page.
+        if (q.get('_test_claims') !== null) return signedIn(response, authorization, JSON.parse(q.get('_test_claims')));
+        const state = b64url(randomBytes(24));
+        logins.set(state, authorization);
+        return sendHtml(response, 200, loginPage(state));
+      }
+      if (request.method === 'POST' && url.pathname === '/u/login') {
+        const state = url.searchParams.get('state');
+        const authorization = logins.get(state);
+        if (!authorization) return sendHtml(response, 400, '<!doctype html><p>Your login session has expired: go back to the site and log in again.</p>');
+        const { username = '', password = '' } = await readBody(request);
+        stats.hostedLogins += 1;
+        const outcome = await hostedLogin(authorization, String(username), String(password));
+        if (outcome.problem) return sendHtml(response, 400, loginPage(state, { username, problem: outcome.problem }));
+        logins.delete(state);
+        const { user } = outcome;
+        return signedIn(response, authorization, {
+          sub: user.user_id, email: user.email, email_verified: user.email_verified, name: user.name ?? user.email,
+          ...(user.username ? { nickname: user.username } : {}),
         });
-        const back = new URL(q.get('redirect_uri'));
-        back.searchParams.set('code', code);
-        if (q.get('state') !== null) back.searchParams.set('state', q.get('state'));
-        response.writeHead(302, { location: back.toString() });
-        return response.end();
       }
       if (request.method === 'GET' && url.pathname === '/v2/logout') {
         response.writeHead(302, { location: url.searchParams.get('returnTo') || base });
@@ -985,18 +1218,9 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
         const { connection: name, profile } = await readBody(request);
         const connection = [...connections.values()].find((c) => c.name === name);
         if (!connection) return error(response, 404, `There is no connection named ${name}`, 'inexistent_connection');
-        if (connection.options?.import_mode !== true) return error(response, 400, 'The connection is not in import mode: Auth0 keeps none of its users', 'invalid_connection');
-        if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return error(response, 400, 'The profile must be an object', 'invalid_body');
-        if (absent(profile.user_id)) return error(response, 400, "A script's profile must carry a user_id", 'invalid_user_id');
-        const existing = users.find((u) => u.connection === name && u.user_id === `auth0|${profile.user_id}`);
-        if (existing) return send(response, 200, existing);
-        // Scripts name app_metadata `metadata`; Auth0 reads it there only.
-        const { metadata, app_metadata: _unread, ...rest } = profile;
-        const checked = checkNewUser(connection, { ...rest, app_metadata: metadata }, users);
-        if (checked.error) return error(response, 400, checked.error.message, checked.error.code);
-        const user = { ...checked.user, _test_made_by: 'script' };
-        users.push(user);
-        return send(response, 201, user);
+        const kept = importScriptProfile(connection, profile);
+        if (kept.error) return error(response, 400, kept.error.message, kept.error.code);
+        return send(response, kept.created ? 201 : 200, kept.user);
       }
       if (request.method === 'POST' && url.pathname === '/_test/users') {
         const { users: added = [], replace = false } = await readBody(request);
