@@ -19,6 +19,10 @@ It is built afresh on each call (a few attribute reads), so
   Auth0 (``Auth0Backend.retire_local_password``). A value that is neither
   retires nothing until fixed: a hash is never thrown away on a typo.
 - ``DJEDGE_IDENTIFIERS``: ``"email"`` (default) or ``"username"``.
+- ``DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID``, ``DJEDGE_AUTH0_MANAGEMENT_CLIENT_SECRET``:
+  the Management API application the password forms use (read by
+  ``auth0_users.py``; the environment's ``AUTH0_CLIENT_ID`` and
+  ``AUTH0_CLIENT_SECRET`` otherwise).
 - ``DJEDGE_BINARY``: the ``djedge`` binary, instead of the wheel's.
 """
 
@@ -41,6 +45,11 @@ RETIRE_LOCAL_PASSWORDS_NOT_BOOLEAN = "djedge.E009"
 BINARY_NOT_EXECUTABLE = "djedge.W001"
 # Reported only when the site logs in through Auth0.
 MISSING_FOR_LOGIN = frozenset({DOMAIN_MISSING, CLIENT_ID_MISSING, CLIENT_SECRET_MISSING})
+# The Management API application's credentials in the environment (the
+# names `djedge auth0 …` reads): the djedge_setup and djedge_finish
+# commands take them there; the password forms there too, unless settings
+# name them (auth0_users.py).
+MANAGEMENT_CREDENTIALS = ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET")
 
 # A host name or a bracketed IPv6 address, perhaps a port, perhaps an
 # http(s):// scheme before and a slash after: nothing else.

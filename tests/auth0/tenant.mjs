@@ -70,7 +70,8 @@
 //
 // And, for the tests only, under /_test/: counters (token requests, key-set
 // fetches, Management API writes), the whole state in the clear, the users
-// (GET, filtered by connection; POST adds them unchecked), key rotation,
+// (GET, filtered by connection; POST adds them unchecked, with a password
+// to log in with if given; `replace` first forgets them all), key rotation,
 // signing arbitrary claims with the tenant's key or a stranger's (to make
 // the tokens a real tenant would never issue), and POST /_test/script-profile:
 // what Auth0 does with the profile a custom database's login or get_user
@@ -1224,8 +1225,12 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       }
       if (request.method === 'POST' && url.pathname === '/_test/users') {
         const { users: added = [], replace = false } = await readBody(request);
-        if (replace) users.length = 0;
-        users.push(...added.map((u) => ({ created_at: new Date().toISOString(), ...u })));
+        if (replace) { users.length = 0; passwords.clear(); }
+        for (const { password, ...user } of added) {
+          users.push({ created_at: new Date().toISOString(), ...user });
+          // A password to log in with on the hosted page, kept apart as any.
+          if (password !== undefined) passwords.set(user.user_id, hashPassword(password));
+        }
         return send(response, 200, { users: users.length });
       }
       if (request.method === 'POST' && url.pathname === '/_test/expire-exports') {
@@ -1286,6 +1291,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         { name: 'importer', audience: '<management>', scopes: ['read:connections', 'create:users', 'read:users'] },
         // The Django site's own application (regular web app, OIDC login).
         { name: 'django', audience: 'https://other.api/' },
+        // The Django site's password forms (djedge.forms): who is in Auth0, and their new password.
+        { name: 'passwords', audience: '<management>', scopes: ['read:users', 'update:users'] },
       ],
       // What a site already has, for setup to keep.
       connections: [EXISTING_CONNECTION],

@@ -23,7 +23,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.management.base import CommandError
 
 from djedge.binary import djedge_binary
-from djedge.conf import djedge_settings
+from djedge.conf import MANAGEMENT_CREDENTIALS, djedge_settings
 
 
 class Option(NamedTuple):
@@ -58,7 +58,6 @@ PROGRESS_OPTIONS = (
     Option("--auth0-users", str, "Auth0's users (djedge auth0 users): \"migrated\" then means \"in Auth0\""),
     Option("--now", str, "count last-login ages from this time (RFC 3339) instead of now"),
 )
-MANAGEMENT_CREDENTIALS = ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET")
 
 
 def add_options(parser, options):

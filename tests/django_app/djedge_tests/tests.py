@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Group
 from django.core.checks import run_checks
 from django.core.management import CommandError, call_command, load_command_class
@@ -599,3 +600,175 @@ class WithoutSettings(TestCase):
                 self.assertLogs("djedge.views", "ERROR") as logged:
             self.assertEqual(self.client.get("/auth0/login/").status_code, 503)
         self.assertIn("did not answer", logged.output[0])
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+OLD, NEW = "old-Passw0rd-one", "new-Passw0rd-two"
+
+
+class QuickHasher(PBKDF2PasswordHasher):
+    """Django's default hasher at a test's cost: these tests check who holds
+    which password, many times over, not how well it is hashed."""
+
+    iterations = 1000
+
+
+@override_settings(PASSWORD_HASHERS=[f"{__name__}.QuickHasher"])
+class OnePasswordPerPerson(TestCase):
+    """Django's password change, reset and admin forms with djedge's
+    (djedge.password_urls, djedge.admin): a person Auth0 has gets the new
+    password there too, checked by logging in on the tenant's hosted login
+    page; one it has not keeps Django's flow. Against a tenant of this class's
+    own (tests/auth0/tenant.mjs), whose users each test sets."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        scratch = tempfile.mkdtemp(prefix="djedge-tenant-")
+        state = os.path.join(scratch, "tenant.json")
+        tenant = subprocess.Popen(["node", os.path.join(ROOT, "tests/auth0/tenant.mjs"), "--port", "0", "--state", state],
+                                  stdout=subprocess.DEVNULL)
+        cls.addClassCleanup(tenant.wait, 10)
+        cls.addClassCleanup(tenant.terminate)
+        for _ in range(100):
+            if os.path.exists(state) and os.path.getsize(state):
+                break
+            time.sleep(0.1)
+        with open(state) as f:
+            cls.tenant = json.load(f)
+        cls.url = cls.tenant["url"]
+        cls.passwords_app = cls.tenant["apps"]["passwords"]
+        overrides = override_settings(
+            DJEDGE_AUTH0_DOMAIN=cls.url,
+            DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID=cls.passwords_app["client_id"],
+            DJEDGE_AUTH0_MANAGEMENT_CLIENT_SECRET=cls.passwords_app["client_secret"],
+        )
+        overrides.enable()
+        cls.addClassCleanup(overrides.disable)
+
+    def setUp(self):
+        self.alice = make_user("alice@example.com", OLD)  # in Auth0
+        self.sam = make_user("sam@example.com", OLD, is_staff=True, is_superuser=True)  # in Auth0, staff
+        self.bob = make_user("bob@example.com", OLD)  # not in Auth0
+        in_auth0 = [{"user_id": f"auth0|django_{u.pk}", "email": u.email, "connection": "djedge-users", "password": OLD}
+                    for u in (self.alice, self.sam)]
+        requests.post(f"{self.url}/_test/users", json={"users": in_auth0, "replace": True}, timeout=10).raise_for_status()
+        for user in (self.alice, self.sam):
+            self.assertTrue(self.auth0_accepts(user, OLD), "in Auth0 with the old password to begin with")
+
+    def auth0_accepts(self, user, password) -> bool:
+        """Whether the tenant's hosted login page lets `user` in with `password`."""
+        client = self.tenant["apps"]["django"]["client_id"]
+        page = requests.get(f"{self.url}/authorize", timeout=10, params={
+            "client_id": client, "response_type": "code", "redirect_uri": "http://testserver/auth0/callback/",
+            "state": "s", "nonce": "n", "scope": "openid email"})
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)[1].replace("&amp;", "&")
+        answer = requests.post(f"{self.url}{action}", data={"username": user.email, "password": password},
+                               allow_redirects=False, timeout=30)
+        self.assertIn(answer.status_code, (302, 400), answer.text)
+        return answer.status_code == 302 and "code=" in answer.headers["location"]
+
+    def auth0_password_changes(self):
+        return requests.get(f"{self.url}/_test/stats", timeout=10).json()["passwordChanges"]
+
+    def django_password(self, user):
+        return User.objects.get(pk=user.pk).password
+
+    def assert_one_new_password(self, user):
+        self.assertTrue(self.auth0_accepts(user, NEW), "Auth0 has the new password")
+        self.assertFalse(self.auth0_accepts(user, OLD), "and refuses the old one")
+        stored = User.objects.get(pk=user.pk)
+        self.assertTrue(stored.check_password(NEW), "Django has the same new password")
+        self.assertFalse(stored.check_password(OLD))
+
+    def change(self, user, old=OLD):
+        self.client.force_login(user)
+        return self.client.post("/accounts/password_change/",
+                                {"old_password": old, "new_password1": NEW, "new_password2": NEW})
+
+    def admin_reset(self, user):
+        self.client.force_login(self.sam)
+        meta = User._meta
+        return self.client.post(f"/admin/{meta.app_label}/{meta.model_name}/{user.pk}/password/",
+                                {"password1": NEW, "password2": NEW, "usable_password": "true"})
+
+    def test_a_change_through_the_site(self):
+        answer = self.change(self.alice)
+        self.assertEqual((answer.status_code, answer["Location"]), (302, "/accounts/password_change/done/"))
+        self.assert_one_new_password(self.alice)
+        self.assertEqual(self.client.get("/").content.decode(), f"hello {self.alice.get_username()}",
+                         "still signed in on the site")
+
+    def test_a_reset_through_the_site(self):
+        from django.core import mail
+
+        self.assertEqual(self.client.post("/accounts/password_reset/", {"email": self.alice.email}).status_code, 302)
+        link = re.search(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)", mail.outbox[-1].body)[1]
+        form_url = self.client.get(link)["Location"]
+        answer = self.client.post(form_url, {"new_password1": NEW, "new_password2": NEW})
+        self.assertEqual((answer.status_code, answer["Location"]), (302, "/accounts/reset/done/"))
+        self.assert_one_new_password(self.alice)
+
+    def test_the_admin_reset_form_for_another_user(self):
+        answer = self.admin_reset(self.alice)
+        self.assertEqual(answer.status_code, 302, answer.content.decode()[:2000])
+        self.assert_one_new_password(self.alice)
+
+    def test_the_admin_own_change_password_page(self):
+        self.client.force_login(self.sam)
+        answer = self.client.post("/admin/password_change/",
+                                  {"old_password": OLD, "new_password1": NEW, "new_password2": NEW})
+        self.assertEqual((answer.status_code, answer["Location"]), (302, "/admin/password_change/done/"))
+        self.assert_one_new_password(self.sam)
+
+    def test_a_user_not_in_auth0_keeps_django_flow(self):
+        before = self.auth0_password_changes()
+        self.assertEqual(self.change(self.bob).status_code, 302)
+        self.assertTrue(User.objects.get(pk=self.bob.pk).check_password(NEW), "Django's hash changed")
+        self.assertEqual(self.auth0_password_changes(), before, "nothing was set in Auth0")
+        users = requests.get(f"{self.url}/_test/users", timeout=10).json()["users"]
+        self.assertNotIn(f"auth0|django_{self.bob.pk}", [u["user_id"] for u in users], "and nobody made there")
+        self.assertFalse(self.auth0_accepts(self.bob, NEW))
+        self.assertEqual(self.admin_reset(self.bob).status_code, 302, "the admin's form too")
+        self.assertEqual(self.auth0_password_changes(), before)
+
+    def test_a_failing_management_api_call_changes_neither_password(self):
+        reader = self.tenant["apps"]["users-reader"]  # read:users, but not update:users
+        secret = self.passwords_app["client_secret"]
+        failures = {
+            "PATCH refused (no update:users)": {"DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID": reader["client_id"],
+                                                "DJEDGE_AUTH0_MANAGEMENT_CLIENT_SECRET": reader["client_secret"]},
+            "token refused (a wrong secret)": {"DJEDGE_AUTH0_MANAGEMENT_CLIENT_SECRET": secret[::-1]},
+            "the tenant does not answer": {"DJEDGE_AUTH0_DOMAIN": f"http://127.0.0.1:{free_port()}"},
+            "no Management API application": {"DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID": None},
+        }
+        for name, overrides in failures.items():
+            for what, attempt in (("change", lambda: self.change(self.alice)),
+                                  ("admin", lambda: self.admin_reset(self.alice))):
+                with self.subTest(name, form=what), override_settings(**overrides), \
+                        self.assertLogs("djedge.forms", "ERROR") as logged:
+                    before = self.django_password(self.alice)
+                    answer = attempt()
+                    self.assertEqual(answer.status_code, 200, "the form again, with the error")
+                    errors = answer.context["form"].non_field_errors()
+                    self.assertEqual(errors, ["The password could not be changed right now, and nothing was changed. "
+                                              "Please try again later."])
+                    self.assertEqual(self.django_password(self.alice), before, "Django's password unchanged")
+                    self.assertTrue(self.auth0_accepts(self.alice, OLD), "Auth0's unchanged")
+                    self.assertFalse(self.auth0_accepts(self.alice, NEW))
+                    shown = answer.content.decode() + " ".join(logged.output)
+                    for secret_text in (NEW, OLD, secret, reader["client_secret"], "Bearer"):
+                        self.assertNotIn(secret_text, shown)
+
+    def test_retired_local_passwords_stay_retired_for_people_in_auth0(self):
+        with override_settings(DJEDGE_RETIRE_LOCAL_PASSWORDS=True):
+            self.assertEqual(self.admin_reset(self.alice).status_code, 302)
+            self.assertEqual(self.admin_reset(self.bob).status_code, 302)
+        self.assertTrue(self.auth0_accepts(self.alice, NEW))
+        self.assertFalse(self.auth0_accepts(self.alice, OLD))
+        self.assertFalse(User.objects.get(pk=self.alice.pk).has_usable_password(), "Auth0 alone holds it")
+        backend = ModelBackend()
+        for password in (OLD, NEW):
+            self.assertIsNone(backend.authenticate(None, username=self.alice.get_username(), password=password))
+        self.assertIsNotNone(backend.authenticate(None, username=self.bob.get_username(), password=NEW),
+                             "not in Auth0: Django's password, as before")

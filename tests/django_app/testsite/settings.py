@@ -11,9 +11,10 @@ TENANT = json.load(open(os.environ["DJEDGE_TENANT"]))
 
 SECRET_KEY = "djedge-tests-only"
 DEBUG = False
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, its own "Change password" page with djedge's form.
+    "djedge.admin_config.Auth0AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +58,9 @@ DJEDGE_AUTH0_DOMAIN = TENANT["url"]
 DJEDGE_AUTH0_CLIENT_ID = TENANT["apps"]["django"]["client_id"]
 DJEDGE_AUTH0_CLIENT_SECRET = TENANT["apps"]["django"]["client_secret"]
 DJEDGE_ADMIN_LOGIN = True
+# The Management API application the password forms use (read:users, update:users).
+DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID = TENANT["apps"]["passwords"]["client_id"]
+DJEDGE_AUTH0_MANAGEMENT_CLIENT_SECRET = TENANT["apps"]["passwords"]["client_secret"]
 LOGIN_REDIRECT_URL = "/"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
