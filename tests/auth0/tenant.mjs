@@ -204,7 +204,7 @@ const escapeHtml = (text) => String(text ?? '').replace(/[&<>"']/g, (c) => `&#${
 function loginPage(state, { username = '', problem = null } = {}) {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Log in</title>
-<style>body{font-family:sans-serif;max-width:24rem;margin:4rem auto}label,input,button{display:block;width:100%;margin:.4rem 0}
+<style>*{box-sizing:border-box}body{font-family:sans-serif;max-width:24rem;margin:4rem auto}label,input,button{display:block;width:100%;margin:.4rem 0}
 input,button{padding:.5rem;font-size:1rem}.error{color:#b00020}</style></head>
 <body><h1>Welcome</h1><p>Log in to continue.</p>
 ${problem ? `<p class="error" id="error-element-password" role="alert">${escapeHtml(problem)}</p>` : ''}

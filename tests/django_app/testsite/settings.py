@@ -19,8 +19,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # The admin's styles, for the browser test's screenshots (runserver --insecure).
+    "django.contrib.staticfiles",
     "djedge",
 ]
+STATIC_URL = "static/"
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
