@@ -76,7 +76,7 @@ if wants edge; then
   ulimit -n 8192 2>/dev/null || true
   node --test tests/edge/
 fi
-# The Django app from its wheel, on Django 4.2 and 5.2, against the same
+# The Django app from its wheel, on Django 4.2, 5.2 and 6.1, against the same
 # local Auth0 tenant.
 if wants django; then
   scripts/test_django.sh
