@@ -68,17 +68,26 @@ class Auth0User:
     connection: str
 
 
+def management_credentials() -> tuple | None:
+    """The Management API application's client id and secret, from the
+    settings or else the environment; None when neither has both."""
+    from_settings = [getattr(settings, name, None) for name in MANAGEMENT_SETTINGS]
+    client_id, secret = from_settings if all(from_settings) else [os.environ.get(n) for n in MANAGEMENT_CREDENTIALS]
+    if isinstance(client_id, str) and client_id and isinstance(secret, str) and secret:
+        return client_id, secret
+    return None
+
+
 def management_app() -> ManagementApp:
-    """The Management API application, from the settings or the environment."""
+    """The Management API application at the tenant."""
     tenant = djedge_settings().tenant
     if tenant is None:
         raise Auth0Error("DJEDGE_AUTH0_DOMAIN does not name the tenant (manage.py check says why)")
-    from_settings = [getattr(settings, name, None) for name in MANAGEMENT_SETTINGS]
-    client_id, secret = from_settings if all(from_settings) else [os.environ.get(n) for n in MANAGEMENT_CREDENTIALS]
-    if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
+    credentials = management_credentials()
+    if credentials is None:
         raise Auth0Error(f"the Management API application is not set: set {' and '.join(MANAGEMENT_SETTINGS)}, "
-                         f"or {' and '.join(MANAGEMENT_CREDENTIALS)} in the environment")
-    return ManagementApp(tenant, client_id, secret)
+                         f"or {' and '.join(MANAGEMENT_CREDENTIALS)} in the environment (djedge.W004)")
+    return ManagementApp(tenant, *credentials)
 
 
 _tokens = {}  # ManagementApp → OAuth2Token

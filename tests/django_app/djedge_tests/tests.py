@@ -12,6 +12,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from io import StringIO
+from unittest import mock
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -553,6 +554,9 @@ class SystemChecks(SimpleTestCase):
             ({"DJEDGE_BINARY": "/nonexistent/djedge"}, ["djedge.W001"]),
             ({"DJEDGE_BINARY": settings.BASE}, ["djedge.W001"]),
             ({"DJEDGE_BINARY": djedge_binary()}, []),
+            # djedge's password forms are served (testsite.urls, the admin site).
+            ({"DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID": None}, ["djedge.W004"]),
+            ({"DJEDGE_AUTH0_MANAGEMENT_CLIENT_SECRET": ""}, ["djedge.W004"]),
         ]
         for overrides, ids in cases:
             with self.subTest(overrides), override_settings(**overrides):
@@ -563,6 +567,16 @@ class SystemChecks(SimpleTestCase):
             conf = djedge_settings()
             self.assertEqual((conf.admin_login, conf.create_users, conf.retire_local_passwords), (True, False, False),
                              "until fixed, the safer meaning")
+
+    def test_the_password_forms_need_the_management_app_only_where_served(self):
+        # A site with only the admin: its own change page is djedge's (testsite's INSTALLED_APPS).
+        with override_settings(ROOT_URLCONF=__name__, AUTHENTICATION_BACKENDS=[MODEL_BACKEND], DJEDGE_ADMIN_LOGIN=False,
+                               DJEDGE_AUTH0_MANAGEMENT_CLIENT_ID=None):
+            self.assertEqual(djedge_check_ids(), ["djedge.W004"], "the admin's own change page is djedge's")
+            with mock.patch.object(admin.site, "password_change_form", None):
+                self.assertEqual(djedge_check_ids(), [], "nothing of djedge's served")
+            with mock.patch.dict(os.environ, {"AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "secret"}):
+                self.assertEqual(djedge_check_ids(), [], "the environment's")
 
     def test_how_the_site_wires_djedge_in(self):
         cases = [
