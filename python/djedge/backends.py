@@ -17,9 +17,9 @@ password is a way in around Auth0's policies and MFA. Two steps close it:
   someone logs in through Auth0, their Django password is made unusable
   (``retire_local_password``; nothing is written when it already is), and
   their other Django sessions end with it. Django's own password reset and
-  change views would give them a usable local password again: with the
-  setting on, send "forgot password" and "change password" to Auth0, or
-  take those views out of the URLconf.
+  change forms would give them a usable local password again; djedge's
+  (``djedge.forms``, ``djedge.password_urls``, ``djedge.admin``) set the
+  new password in Auth0 and keep the Django one unusable.
 - Drop ``ModelBackend`` altogether once ``manage.py djedge_progress`` shows
   that everyone who still logs in is in Auth0, and at the latest when the
   migration is finished (``manage.py djedge_finish``).
