@@ -30,7 +30,7 @@ before(async () => {
         { name: 'reader', audience: '<management>', scopes: ['read:users'] },
       ],
       connections: [{ name: 'djedge-users', options: { enabledDatabaseCustomization: true, import_mode: true,
-        customScripts: { login: LOGIN_SCRIPT }, configuration: { RIGHT: 'wonderland' } } }],
+        customScripts: { login: LOGIN_SCRIPT }, configuration: { RIGHT: 'wonderland' }, password_complexity_options: { min_length: 8 } } }],
     },
   });
   Object.assign(apps, tenant.apps);
@@ -128,6 +128,8 @@ test('PATCH /users/{id}: the password changes, the old one is refused; scope, 40
   assert.equal((await management(apps.writer, 'PATCH', id, { password: '', connection: 'djedge-users' })).status, 400);
   assert.equal((await management(apps.writer, 'PATCH', id, { password: 'looking-glass', connection: 'elsewhere' })).status, 400);
   assert.equal((await management(apps.writer, 'PATCH', id, { password: 'looking-glass', email: 'x@example.com' })).status, 400);
+  const weak = await management(apps.writer, 'PATCH', id, { password: 'seven77', connection: 'djedge-users' });
+  assert.deepEqual([weak.status, weak.body.message], [400, 'PasswordStrengthError: Password is too weak'], 'under min_length');
   assert.equal((await logIn('new@example.com', 'looking-glass')).status, 400, 'none of the refused writes changed it');
 
   const changed = await management(apps.writer, 'PATCH', id, { password: 'looking-glass', connection: 'djedge-users' });

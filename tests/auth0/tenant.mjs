@@ -23,14 +23,17 @@
 //   Auth0's error classes and the global fetch, 20 s at most), the profile
 //   it hands over kept by the rules below, with that password. No SSO
 //   session: each /authorize shows the form. Passwords are kept apart from
-//   the users (scrypt), never shown; no password policy is applied, and a
+//   the users (scrypt), never shown; of Auth0's password policy only the
+//   minimum length applies (to a PATCH), and a
 //   bulk-imported user's hash is not verified (such a user cannot log in
 //   on the page).
 // - The Management API (audience `<base>/api/v2/`, each call checked for
 //   its scope): users (GET /users/{id}, read:users, with their database
 //   identity; PATCH /users/{id}, update:users: a new `password` for a
 //   database user, `connection` their own if given, never with `email` or
-//   `username`; 404 for an unknown user), connections (a PATCH carrying `options` replaces them all;
+//   `username`, at least the connection's
+//   password_complexity_options.min_length long, else 400
+//   PasswordStrengthError; 404 for an unknown user), connections (a PATCH carrying `options` replaces them all;
 //   a GET returns `options.configuration` values encrypted), resource
 //   servers (by id or identifier), clients (paged; secrets only with
 //   read:client_keys), client grants, Actions (built a moment after each
@@ -958,6 +961,10 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
           if (body.email !== undefined || body.username !== undefined) {
             return error(response, 400, 'Cannot update password and email or username simultaneously.', 'invalid_body');
           }
+          // The connection's password length, the one part of Auth0's
+          // password policy kept here.
+          const minLength = connection.options?.password_complexity_options?.min_length ?? 1;
+          if (chars(body.password) < minLength) return error(response, 400, 'PasswordStrengthError: Password is too weak');
           passwords.set(user.user_id, hashPassword(body.password));
           user.last_password_reset = new Date().toISOString();
           stats.passwordChanges += 1;

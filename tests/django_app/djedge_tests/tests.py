@@ -774,6 +774,19 @@ class OnePasswordPerPerson(TestCase):
                     for secret_text in (NEW, OLD, secret, reader["client_secret"], "Bearer"):
                         self.assertNotIn(secret_text, shown)
 
+    def test_auth0_password_policy_refusal_is_shown_as_auth0_words_it(self):
+        # The tenant's djedge-users connection wants 10 characters at least; Django here no minimum.
+        before = self.django_password(self.alice)
+        self.client.force_login(self.alice)
+        with self.assertLogs("djedge.forms", "ERROR"):
+            answer = self.client.post("/accounts/password_change/",
+                                      {"old_password": OLD, "new_password1": "short-pw1", "new_password2": "short-pw1"})
+        self.assertEqual(answer.status_code, 200)
+        self.assertEqual(answer.context["form"].non_field_errors(),
+                         ["Auth0 refused the new password: PasswordStrengthError: Password is too weak"])
+        self.assertEqual(self.django_password(self.alice), before)
+        self.assertTrue(self.auth0_accepts(self.alice, OLD))
+
     def test_retired_local_passwords_stay_retired_for_people_in_auth0(self):
         with override_settings(DJEDGE_RETIRE_LOCAL_PASSWORDS=True):
             self.assertEqual(self.admin_reset(self.alice).status_code, 302)
