@@ -24,16 +24,15 @@
 //   it hands over kept by the rules below, with that password. No SSO
 //   session: each /authorize shows the form. Passwords are kept apart from
 //   the users (scrypt), never shown; of Auth0's password policy only the
-//   minimum length applies (to a PATCH), and a
-//   bulk-imported user's hash is not verified (such a user cannot log in
-//   on the page).
+//   minimum length applies (to a PATCH), and a bulk-imported user's hash
+//   is not verified (such a user cannot log in on the page).
 // - The Management API (audience `<base>/api/v2/`, each call checked for
 //   its scope): users (GET /users/{id}, read:users, with their database
 //   identity; PATCH /users/{id}, update:users: a new `password` for a
 //   database user, `connection` their own if given, never with `email` or
-//   `username`, at least the connection's
-//   password_complexity_options.min_length long, else 400
-//   PasswordStrengthError; 404 for an unknown user), connections (a PATCH carrying `options` replaces them all;
+//   `username`, at least the connection's password_complexity_options
+//   .min_length long, else 400 PasswordStrengthError; 404 for an unknown
+//   user), connections (a PATCH carrying `options` replaces them all;
 //   a GET returns `options.configuration` values encrypted), resource
 //   servers (by id or identifier), clients (paged; secrets only with
 //   read:client_keys), client grants, Actions (built a moment after each
