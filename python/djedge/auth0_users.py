@@ -116,8 +116,16 @@ def _token(app: ManagementApp) -> str:
 def _call(app, method, user_id, body=None) -> requests.Response:
     url = f"{app.base_url}/api/v2/users/{quote(user_id, safe='')}"
     try:
-        return requests.request(method, url, json=body, timeout=TIMEOUT_SECONDS,
-                                headers={"authorization": f"Bearer {_token(app)}"})
+        response = requests.request(method, url, json=body, timeout=TIMEOUT_SECONDS,
+                                    headers={"authorization": f"Bearer {_token(app)}"})
+        if response.status_code == 401:
+            # A kept token the tenant no longer takes (keys rotated, grant
+            # changed): once more with a fresh one.
+            with _tokens_lock:
+                _tokens.pop(app, None)
+            response = requests.request(method, url, json=body, timeout=TIMEOUT_SECONDS,
+                                        headers={"authorization": f"Bearer {_token(app)}"})
+        return response
     except requests.RequestException as e:
         raise Auth0Error(f"the Management API did not answer {method} /api/v2/users ({type(e).__name__})") from None
 

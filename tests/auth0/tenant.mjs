@@ -74,6 +74,7 @@
 // fetches, Management API writes), the whole state in the clear, the users
 // (GET, filtered by connection; POST adds them unchecked, with a password
 // to log in with if given; `replace` first forgets them all), key rotation,
+// the Management API tokens issued so far forgotten,
 // signing arbitrary claims with the tenant's key or a stranger's (to make
 // the tokens a real tenant would never issue), and POST /_test/script-profile:
 // what Auth0 does with the profile a custom database's login or get_user
@@ -1241,6 +1242,11 @@ export async function startTenant({ port = 0, seed = {} } = {}) {
       }
       if (request.method === 'POST' && url.pathname === '/_test/expire-exports') {
         expireNext = (await readBody(request)).next ?? 1;
+        return send(response, 200, {});
+      }
+      if (request.method === 'POST' && url.pathname === '/_test/forget-management-tokens') {
+        // As if every Management API token so far had been revoked.
+        managementTokens.clear();
         return send(response, 200, {});
       }
       if (request.method === 'POST' && url.pathname === '/_test/rotate') {

@@ -735,6 +735,12 @@ class OnePasswordPerPerson(TestCase):
         self.assertEqual((answer.status_code, answer["Location"]), (302, "/admin/password_change/done/"))
         self.assert_one_new_password(self.sam)
 
+    def test_a_kept_token_the_tenant_no_longer_takes_is_replaced(self):
+        self.assertEqual(self.change(self.alice).status_code, 302)
+        requests.post(f"{self.url}/_test/forget-management-tokens", timeout=10).raise_for_status()
+        self.assertEqual(self.change(self.alice, old=NEW).status_code, 302, "a fresh token, not an error")
+        self.assertTrue(self.auth0_accepts(self.alice, NEW))
+
     def test_a_user_not_in_auth0_keeps_django_flow(self):
         before = self.auth0_password_changes()
         self.assertEqual(self.change(self.bob).status_code, 302)
