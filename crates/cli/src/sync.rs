@@ -65,7 +65,8 @@ impl Dir {
     }
 }
 
-pub(crate) fn run(config: &Sync) -> Result<(), crate::Failure> {
+/// Runs once; the digest of the snapshot the namespace holds whole after.
+pub(crate) fn run(config: &Sync) -> Result<String, crate::Failure> {
     let dir = Dir { root: config.state_dir.clone() };
     fs::create_dir_all(dir.snapshots()).map_err(|e| format!("{}: {e}", dir.snapshots().display()))?;
     let lock_path = dir.root.join("sync.lock");
@@ -86,7 +87,8 @@ pub(crate) fn run(config: &Sync) -> Result<(), crate::Failure> {
     let previous = state.pushed.as_deref().map(|p| dir.snapshot(p));
     let options = ExportOptions { out: dir.snapshot(&name), previous, ..config.export.clone() };
     let exported = crate::export::run(&options)?;
-    if exported.manifest.previous_digest.as_deref() == Some(exported.manifest.digest.as_str()) {
+    let digest = exported.manifest.digest.clone();
+    if exported.manifest.previous_digest.as_deref() == Some(digest.as_str()) {
         eprintln!("sync: nothing changed since {}", state.pushed.as_deref().unwrap_or("the last push"));
         fs::remove_dir_all(dir.snapshot(&name)).map_err(|e| format!("{name}: {e}"))?;
         if config.target.edge.is_some()
@@ -103,7 +105,7 @@ pub(crate) fn run(config: &Sync) -> Result<(), crate::Failure> {
         dir.save(&state)?;
     }
     prune(&dir, &state, config.keep);
-    Ok(())
+    Ok(digest)
 }
 
 fn push(dir: &Dir, name: &str, config: &Sync) -> Result<(), crate::Failure> {
