@@ -252,7 +252,7 @@ export async function startCloudflare({
     rateLimited: 0,
   };
   const recent = [];
-  const fronts = new Set();
+  const fronts = new Map(); // script name → {server, url}: its port, kept across versions
   // Bulk writes and script starts one at a time, so a Worker starting
   // while a push lands loads every key the push wrote.
   let queue = Promise.resolve();
@@ -346,7 +346,7 @@ export async function startCloudflare({
 
   async function upload(ctx, name) {
     const contentType = ctx.req.headers['content-type'] ?? '';
-    if (!contentType.startsWith('multipart/form-data')) refuse(400, 10021, 'Expected a multipart/form-data body');
+    if (!contentType.toLowerCase().startsWith('multipart/form-data')) refuse(400, 10021, 'Expected a multipart/form-data body');
     let form;
     try {
       form = await new Request('http://local/', { method: 'PUT', headers: { 'content-type': contentType }, body: ctx.body }).formData();
@@ -379,29 +379,29 @@ export async function startCloudflare({
     const main = modules.find((m) => m.name === metadata.main_module);
     if (!main) refuse(400, 10021, 'Uncaught TypeError: Main module name is not present in bundle.');
 
-    const previous = state.scripts.get(name);
-    const bindings = resolveBindings(metadata.bindings ?? [], metadata.keep_bindings ?? [], previous?.bindings ?? []);
-    const ignored = Object.keys(metadata).filter((key) => !METADATA_PROPERTIES.has(key));
     const etag = createHash('sha256');
     for (const m of [...modules].sort((a, b) => (a.name < b.name ? -1 : 1))) etag.update(`${m.name}\0${m.type}\0`).update(m.content).update('\0');
-    const next = {
-      name,
-      created_on: previous?.created_on ?? now(),
-      modified_on: now(),
-      etag: etag.digest('hex'),
-      main_module: main.name,
-      modules: [main, ...modules.filter((m) => m !== main)],
-      compatibility_date: metadata.compatibility_date ?? '2021-11-02', // the docs' default for API uploads
-      compatibility_flags: metadata.compatibility_flags ?? [],
-      limits: metadata.limits ?? {},
-      observability: metadata.observability ?? null,
-      logpush: metadata.logpush ?? false,
-      usage_model: metadata.usage_model ?? 'standard',
-      bindings,
-      ignored_metadata: ignored,
-      workers_dev: previous?.workers_dev ?? { enabled: false, previews_enabled: false },
-    };
-    await deploy(next, previous);
+    // Read, then replace, the version before in turn with other changes to the script.
+    const next = await serially(async () => {
+      const previous = state.scripts.get(name);
+      return deploy({
+        name,
+        created_on: previous?.created_on ?? now(),
+        modified_on: now(),
+        etag: etag.digest('hex'),
+        main_module: main.name,
+        modules: [main, ...modules.filter((m) => m !== main)],
+        compatibility_date: metadata.compatibility_date ?? '2021-11-02', // the docs' default for API uploads
+        compatibility_flags: metadata.compatibility_flags ?? [],
+        limits: metadata.limits ?? {},
+        observability: metadata.observability ?? null,
+        logpush: metadata.logpush ?? false,
+        usage_model: metadata.usage_model ?? 'standard',
+        bindings: resolveBindings(metadata.bindings ?? [], metadata.keep_bindings ?? [], previous?.bindings ?? []),
+        ignored_metadata: Object.keys(metadata).filter((key) => !METADATA_PROPERTIES.has(key)),
+        workers_dev: previous?.workers_dev ?? { enabled: false, previews_enabled: false },
+      }, previous);
+    });
     return ctx.ok(scriptResult(next));
   }
 
@@ -439,19 +439,24 @@ export async function startCloudflare({
     return bindings;
   }
 
-  /** Starts `next` in workerd; once it is up it replaces `previous` (whose instance stops). */
+  /**
+   * Starts `next` in workerd; once it is up it replaces `previous` (whose
+   * instance stops). Called serially: no bulk write lands between the new
+   * instance's load and its taking over.
+   */
   async function deploy(next, previous) {
     const started = Date.now();
     next.logs = previous?.logs ?? []; // workerd's output, across versions
+    next.front = fronts.get(next.name) ?? await startFront(next.name);
     try {
-      next.instance = await serially(() => startWorker(next));
+      next.instance = await startWorker(next);
     } catch (e) {
       refuse(400, 10021, String(e.message ?? e).split('\n')[0]);
     }
     next.startup_time_ms = Date.now() - started;
-    next.front = previous?.front ?? await startFront(next.name);
     state.scripts.set(next.name, next);
     if (previous?.instance) await previous.instance.mf.dispose().catch(() => {});
+    return next;
   }
 
   async function startWorker(s) {
@@ -532,8 +537,8 @@ export async function startCloudflare({
       }
     });
     await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve));
-    fronts.add(front);
-    return { server: front, url: `http://127.0.0.1:${front.address().port}` };
+    fronts.set(name, { server: front, url: `http://127.0.0.1:${front.address().port}` });
+    return fronts.get(name);
   }
 
   const scriptResult = (s) => ({
@@ -553,23 +558,26 @@ export async function startCloudflare({
   }
 
   async function deleteScript(ctx, name) {
-    const s = script(name);
-    state.scripts.delete(name);
-    await s.instance?.mf.dispose().catch(() => {});
+    await serially(async () => {
+      const s = script(name);
+      state.scripts.delete(name);
+      await s.instance?.mf.dispose().catch(() => {});
+    });
     return ctx.ok(null);
   }
 
   // --- Secrets ---
 
-  /** A new version of `name` with `change` made to its bindings, deployed. */
-  async function redeploy(name, change) {
-    const s = script(name);
-    const next = { ...s, bindings: change(s.bindings), modified_on: now() };
-    await deploy(next, s);
+  /** A new version of `name` with `change` made to its bindings (which may refuse), deployed. */
+  function redeploy(name, change) {
+    return serially(() => {
+      const s = script(name);
+      return deploy({ ...s, bindings: change(s.bindings), modified_on: now() }, s);
+    });
   }
 
   async function putSecret(ctx, name) {
-    const s = script(name);
+    script(name);
     const body = await ctx.json(null);
     if (!body || typeof body !== 'object' || Array.isArray(body) || !['secret_text', 'secret_key'].includes(body.type)) {
       refuse(400, 10021, "body.type must be one of 'secret_text', 'secret_key'");
@@ -577,9 +585,11 @@ export async function startCloudflare({
     const problem = await schemaProblem(body.type, BODIES[body.type], body);
     if (problem) refuse(400, 10021, problem);
     if (body.type === 'secret_key') refuse(400, 10021, 'secret_key secrets are not run by this local stand-in');
-    const clash = s.bindings.find((b) => b.name === body.name && b.type !== 'secret_text');
-    if (clash) refuse(400, 10053, `Binding name '${body.name}' already in use by a ${clash.type} binding`);
-    await redeploy(name, (bindings) => [...bindings.filter((b) => b.name !== body.name), { type: 'secret_text', name: body.name, text: body.text }]);
+    await redeploy(name, (bindings) => {
+      const clash = bindings.find((b) => b.name === body.name && b.type !== 'secret_text');
+      if (clash) refuse(400, 10053, `Binding name '${body.name}' already in use by a ${clash.type} binding`);
+      return [...bindings.filter((b) => b.name !== body.name), { type: 'secret_text', name: body.name, text: body.text }];
+    });
     return ctx.ok({ name: body.name, type: 'secret_text' });
   }
 
@@ -588,10 +598,11 @@ export async function startCloudflare({
   }
 
   async function deleteSecret(ctx, name, secret) {
-    const s = script(name);
     const secretName = decodeURIComponent(secret);
-    if (!s.bindings.some((b) => b.type === 'secret_text' && b.name === secretName)) refuse(404, 10056, `Secret ${secretName} not found`);
-    await redeploy(name, (bindings) => bindings.filter((b) => !(b.type === 'secret_text' && b.name === secretName)));
+    await redeploy(name, (bindings) => {
+      if (!bindings.some((b) => b.type === 'secret_text' && b.name === secretName)) refuse(404, 10056, `Secret ${secretName} not found`);
+      return bindings.filter((b) => !(b.type === 'secret_text' && b.name === secretName));
+    });
     return ctx.ok(null);
   }
 
@@ -773,8 +784,9 @@ export async function startCloudflare({
     close: async () => {
       await queue;
       await Promise.all([...state.scripts.values()].map((s) => s.instance?.mf.dispose().catch(() => {})));
-      for (const s of [server, ...fronts]) s.closeAllConnections();
-      await Promise.all([server, ...fronts].map((s) => new Promise((resolve) => s.close(resolve))));
+      const servers = [server, ...[...fronts.values()].map((f) => f.server)];
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     },
   };
 }
@@ -810,6 +822,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       subdomain: { type: 'string', default: 'djedge-test' }, limit: { type: 'string', default: '1200' },
     },
   });
+  if (!values.token || !values.account) {
+    console.error('usage: node tests/cloudflare/api.mjs --token T --account A [--port N] [--subdomain S] [--limit N]');
+    process.exit(2);
+  }
   const cf = await startCloudflare({
     token: values.token, accountId: values.account, subdomain: values.subdomain, port: Number(values.port), limit: Number(values.limit),
   });
