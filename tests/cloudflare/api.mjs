@@ -56,7 +56,8 @@
 // bindings: plain_text, secret_text and json as env values, each KV binding
 // backed by this server's own namespace (loaded at start, and every bulk
 // write and delete written through before it is answered, so what a push
-// wrote is what the Worker reads). It is restarted on each upload and
+// wrote is what the Worker reads; through a loader Worker beside it, at
+// about 7 ms a key: fine for the demo's 75 keys, slow for 10,000). It is restarted on each upload and
 // secret change (the old version answers until the new one is up), and
 // answers on its own 127.0.0.1 port, the same across versions: the
 // script's stand-in for https://{script}.{subdomain}.workers.dev (404
@@ -74,11 +75,15 @@
 //                                    secrets: [names], etag, compatibility_date, ignored_metadata, logs}
 //   GET  /_test/namespaces          [{id, title, keys}]
 //   GET  /_test/requests            every API request: {method, path, status}
-//   POST /_test/fail                {method?, path? (a regular expression), status? (500), times? (1),
-//                                    retry_after?}: the next matching API request(s) fail so
+//   POST /_test/fail                {method?, path? (a regular expression on the whole path, e.g.
+//                                    "/workers/scripts/djedge$"), status? (500), times? (1),
+//                                    retry_after?}: the next matching API request(s) fail so,
+//                                    after the token check (queued behind any failure before it)
+// (the exported startCloudflare's `state` holds the same, and more).
 //
-//   node tests/cloudflare/api.mjs --port N --token T --account A [--subdomain S]
-// prints the API's URL (…/client/v4) and serves until killed.
+//   node tests/cloudflare/api.mjs --token T --account A [--port N] [--subdomain S] [--limit N]
+// prints the API's URL (…/client/v4) and serves until killed (SIGTERM
+// stops the Workers it runs).
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
