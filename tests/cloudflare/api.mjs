@@ -786,6 +786,12 @@ export async function startCloudflare({
     origin,
     accountId,
     state,
+    /**
+     * Where a script's workers.dev route answers here (a local port, kept
+     * across versions), known before its first upload: what a test passes
+     * as the Worker's URL, since NAME.SUBDOMAIN.workers.dev is not local.
+     */
+    workersDevUrl: async (name) => (fronts.get(name) ?? await startFront(name)).url,
     close: async () => {
       await queue;
       await Promise.all([...state.scripts.values()].map((s) => s.instance?.mf.dispose().catch(() => {})));

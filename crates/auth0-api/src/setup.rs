@@ -246,6 +246,21 @@ pub fn setup(
     Ok(SetUp { edge, app })
 }
 
+/// The app an earlier setup made for `connection`, read and not written:
+/// for a caller that knows the rest is as it set it up (deploy) and needs
+/// the app only to call the edge. `None` when there is no such app.
+///
+/// # Errors
+/// When the Management API refuses or cannot be reached.
+pub fn app(credentials: &Credentials, connection: &str) -> Result<Option<Credentials>, ApiError> {
+    let mut api = Management::new(credentials);
+    let Some(client_id) = find_client(&mut api, &app_name(connection))? else { return Ok(None) };
+    let keys = api.get(&format!("/api/v2/clients/{client_id}?fields=client_secret&include_fields=true"))?;
+    let secret = text_field(expect(&keys, &[200], "to read the app's secret")?, "client_secret")
+        .ok_or_else(|| refused("to read the app's secret", &keys))?;
+    Ok(Some(Credentials { domain: credentials.domain.clone(), client_id, client_secret: secret.to_string() }))
+}
+
 /// Ends the migration as Auth0 advises: the login and get_user scripts
 /// answer "no such user" without calling anything (everyone is in Auth0 or
 /// will reset their password), import mode stays on, and every other option

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use djedge_auth0_api::setup::{SetUp, SetupOptions};
+use djedge_auth0_api::setup::{EdgeSettings, SetUp, SetupOptions};
 use djedge_cloudflare_api::workers::{Binding, Module, ModuleKind, Upload};
 use djedge_cloudflare_api::{Account, ApiError};
 use djedge_push::{CloudflareOptions, EdgeWait};
@@ -53,6 +53,8 @@ struct DeployState {
     /// The SHA-256 of the last upload (modules and metadata).
     worker_digest: Option<String>,
     edge_url: Option<String>,
+    /// The SHA-256 of what the last Auth0 setup was given.
+    auth0_digest: Option<String>,
     /// Each secret's SHA-256, to tell whether it changed.
     #[serde(default)]
     secrets: BTreeMap<String, String>,
@@ -150,10 +152,29 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
         identifiers: config.profiles.identifiers,
         dry_run: config.dry_run,
     };
-    let set_up = djedge_auth0_api::setup::setup(&config.auth0, &options, crate::auth0::SCRIPTS, &mut |line| {
-        eprintln!("deploy: auth0: {line}");
-    })
-    .map_err(|e| stopped("the Auth0 setup")(e.into()))?;
+    let setup_digest = setup_digest(config, &options);
+    let set_up = if state.auth0_digest.as_deref() == Some(setup_digest.as_str()) {
+        as_set_up(config, &options).map_err(|e| stopped("the Auth0 setup")(e.into()))?
+    } else {
+        None
+    };
+    let set_up = match set_up {
+        Some(set_up) => {
+            log.same("the Auth0 tenant is as deploy set it up last (djedge auth0 setup applies it all again)");
+            set_up
+        }
+        None => {
+            let set_up = djedge_auth0_api::setup::setup(&config.auth0, &options, crate::auth0::SCRIPTS, &mut |line| {
+                eprintln!("deploy: auth0: {line}");
+            })
+            .map_err(|e| stopped("the Auth0 setup")(e.into()))?;
+            if !config.dry_run {
+                state.auth0_digest = Some(setup_digest);
+                save(&state)?;
+            }
+            set_up
+        }
+    };
 
     // 6. The Worker's Auth0 settings.
     for (name, value) in secrets(&set_up) {
@@ -314,6 +335,43 @@ fn workers_dev(account: &mut Account, config: &Deploy, log: &Log) -> Result<Stri
         }
     }
     Ok(url)
+}
+
+/// What Auth0's setup is given, digested: a rerun with the same skips it
+/// (every setup writes the connection and the Action again, since Auth0
+/// never shows their secrets back to compare).
+fn setup_digest(config: &Deploy, options: &SetupOptions) -> String {
+    let scripts = crate::auth0::SCRIPTS;
+    let parts = [
+        config.auth0.domain.setting(),
+        &config.auth0.client_id,
+        &options.connection,
+        &options.edge_url,
+        &options.audience,
+        &options.identifiers.to_string(),
+        scripts.login,
+        scripts.get_user,
+        scripts.action,
+    ];
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hex(&hash.finalize())
+}
+
+/// What setup left, read back when nothing it is given changed; `None`
+/// when its app is gone (setup then runs again).
+fn as_set_up(config: &Deploy, options: &SetupOptions) -> Result<Option<SetUp>, djedge_auth0_api::ApiError> {
+    let Some(app) = djedge_auth0_api::setup::app(&config.auth0, &options.connection)? else { return Ok(None) };
+    let edge = EdgeSettings {
+        domain: config.auth0.domain.setting().to_string(),
+        audience: options.audience.clone(),
+        client_ids: app.client_id.clone(),
+        identifiers: options.identifiers,
+    };
+    Ok(Some(SetUp { edge, app }))
 }
 
 /// The settings the Worker takes Auth0's tokens with, by name.
