@@ -6,98 +6,14 @@
 //! demo database real Django made, grown past one file's 10,000 entries so
 //! a push takes several requests.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use djedge_export::{ExportOptions, UserTable};
-use djedge_push::{Kv, Progress, PushError, PushOptions, Pushed, push};
-use djedge_snapshot::{KvPair, Manifest, SNAPSHOT_KEY, SnapshotKind, SnapshotStamp, read_json, read_snapshot};
-
-/// One request as the namespace saw it: for a write, its keys in order.
-#[derive(Clone, PartialEq, Eq)]
-enum Call {
-    Stamp,
-    Put(Vec<String>),
-    Delete(Vec<String>),
-}
-
-/// Short: a write of 10,000 keys would fill a failure's message.
-impl std::fmt::Debug for Call {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (name, keys) = match self {
-            Call::Stamp => return f.write_str("Stamp"),
-            Call::Put(keys) => ("Put", keys),
-            Call::Delete(keys) => ("Delete", keys),
-        };
-        write!(f, "{name}({} keys: {:?} … {:?})", keys.len(), keys.first(), keys.last())
-    }
-}
-
-/// A namespace in memory: what it holds, every call made, and optionally
-/// the Nth write (put or delete, counted from 1) failing without landing.
-#[derive(Debug, Default)]
-struct MemoryKv {
-    target: String,
-    values: BTreeMap<String, String>,
-    calls: Vec<Call>,
-    writes: usize,
-    fail_write: Option<usize>,
-}
-
-impl MemoryKv {
-    fn new(target: &str) -> Self {
-        MemoryKv { target: target.into(), ..MemoryKv::default() }
-    }
-
-    /// The writes that landed, in order.
-    fn landed(&self) -> Vec<Call> {
-        self.calls.iter().filter(|call| **call != Call::Stamp).cloned().collect()
-    }
-
-    /// Counts a write; fails it if it is the one to fail.
-    fn write(&mut self) -> Result<(), PushError> {
-        self.writes += 1;
-        if self.fail_write == Some(self.writes) {
-            return Err(PushError::GaveUp { attempts: 1, last: format!("write {} failed", self.writes) });
-        }
-        Ok(())
-    }
-}
-
-impl Kv for MemoryKv {
-    fn target(&self) -> String {
-        self.target.clone()
-    }
-
-    fn stamp(&mut self) -> Result<Option<SnapshotStamp>, PushError> {
-        self.calls.push(Call::Stamp);
-        Ok(self.values.get(SNAPSHOT_KEY).map(|stamp| serde_json::from_str(stamp).unwrap()))
-    }
-
-    fn put(&mut self, pairs: &[KvPair]) -> Result<(), PushError> {
-        self.write()?;
-        self.values.extend(pairs.iter().map(|pair| (pair.key.clone(), pair.value.clone())));
-        self.calls.push(Call::Put(pairs.iter().map(|pair| pair.key.clone()).collect()));
-        Ok(())
-    }
-
-    fn delete(&mut self, keys: &[String]) -> Result<(), PushError> {
-        self.write()?;
-        for key in keys {
-            self.values.remove(key);
-        }
-        self.calls.push(Call::Delete(keys.to_vec()));
-        Ok(())
-    }
-}
-
-struct Quiet;
-
-impl Progress for Quiet {
-    fn start(&mut self, _: u64) {}
-    fn advance(&mut self, _: u64) {}
-}
+use common::{Call, MemoryKv, Quiet, demo_db, execute, expected_writes, export, namespace_of};
+use djedge_push::{PushError, PushOptions, Pushed, push};
+use djedge_snapshot::{Manifest, SNAPSHOT_KEY, SnapshotKind, read_json};
 
 /// Exports of three versions of one site, made once for every test here.
 struct Snapshots {
@@ -118,16 +34,15 @@ static SNAPSHOTS: LazyLock<Snapshots> = LazyLock::new(|| {
         std::fs::remove_dir_all(&root).unwrap();
     }
     std::fs::create_dir_all(&root).unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/demo-django-5.2.sqlite3");
     let db = |name: &str, sql: &str| {
         let path = root.join(name);
-        std::fs::copy(&fixture, &path).unwrap();
+        demo_db(&path);
         // 12,000 more users: 24,000 more keys, three put files.
         let grow = "INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff, \
                     is_active, date_joined, first_name) \
                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) \
                     SELECT '!', NULL, 0, 'bulk' || i, '', '', 0, 1, '2020-01-01 00:00:00', '' FROM n;";
-        rusqlite::Connection::open(&path).unwrap().execute_batch(&format!("{grow}{sql}")).unwrap();
+        execute(&path, &format!("{grow}{sql}"));
         path
     };
     let v1 = db("v1.sqlite3", "");
@@ -140,15 +55,7 @@ static SNAPSHOTS: LazyLock<Snapshots> = LazyLock::new(|| {
     );
     let v3 = db("v3.sqlite3", "UPDATE auth_user SET first_name = 'Margarita' WHERE username = 'root_rita';");
     let export = |db: &Path, out: &str, previous: Option<&Path>| {
-        let options = ExportOptions {
-            database: format!("sqlite://{}", db.display()),
-            out: root.join(out),
-            previous: previous.map(Path::to_path_buf),
-            table: UserTable::default(),
-            limits: djhash::Limits::default(),
-            max_deletes: None,
-        };
-        pollster::block_on(djedge_export::export(&options, &mut Quiet)).unwrap();
+        export(db, &root.join(out), previous).unwrap();
         root.join(out)
     };
     let full1 = export(&v1, "full1", None);
@@ -170,24 +77,6 @@ fn manifest(dir: &Path) -> Manifest {
     read_json(&dir.join("manifest.json")).unwrap()
 }
 
-/// The writes a push of `dir` makes, in the manifest's order, read from
-/// its files (a file fits one request here).
-fn expected_writes(dir: &Path) -> Vec<Call> {
-    manifest(dir)
-        .files
-        .iter()
-        .map(|file| {
-            let path = dir.join(&file.path);
-            if file.path.ends_with("delete.json") {
-                Call::Delete(read_json(&path).unwrap())
-            } else {
-                let pairs: Vec<KvPair> = read_json(&path).unwrap();
-                Call::Put(pairs.into_iter().map(|pair| pair.key).collect())
-            }
-        })
-        .collect()
-}
-
 /// Entries (pairs or keys) in `writes`.
 fn entries(writes: &[Call]) -> u64 {
     writes
@@ -202,10 +91,6 @@ fn entries(writes: &[Call]) -> u64 {
 /// A push of `dir` into `kv`, its progress recorded in `state`.
 fn run(dir: &Path, kv: &mut MemoryKv, state: &Path, force: bool) -> Result<Pushed, PushError> {
     push(dir, kv, &PushOptions { state: state.to_path_buf(), force }, &mut Quiet)
-}
-
-fn namespace_of(dir: &Path) -> BTreeMap<String, String> {
-    read_snapshot(dir).unwrap().into_iter().collect()
 }
 
 fn holding(target: &str, dir: &Path) -> MemoryKv {
