@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DJEDGE_TENANT:?run scripts/edge-up.sh and source target/edge/env first}"
 rm -rf target/wheels
-python3 -m pip wheel -q --no-deps -w target/wheels .
+# The wheel carries the Worker scripts/edge-up.sh built (crates/cli/build.rs),
+# as a release wheel does: `djedge deploy` uploads it.
+DJEDGE_WORKER_DIR=crates/worker/build python3 -m pip wheel -q --no-deps -w target/wheels .
 wheel=$(ls target/wheels/djedge-*.whl)
 for version in 4.2 5.2; do
   venv=$PWD/target/venv-djedge-$version
@@ -30,3 +32,6 @@ for version in 4.2 5.2; do
     rm -rf "$dir"
   done
 done
+# `djedge deploy` from the wheel's binary alone (its PATH holds nothing
+# else) against the local Cloudflare API and the local tenant.
+DJEDGE_BIN=$PWD/target/venv-djedge-5.2/bin/djedge node --test tests/deploy/

@@ -71,6 +71,7 @@
 //
 // And, for the tests only, outside /client/v4 and without the token:
 //   GET  /_test/scripts             the scripts' names
+//   POST /_test/workers-dev/{name}  {url}: where the script's workers.dev will answer, before its upload
 //   GET  /_test/scripts/{name}      {url, workers_dev, modules: [names], bindings (no secret values),
 //                                    secrets: [names], etag, compatibility_date, ignored_metadata, logs}
 //   GET  /_test/namespaces          [{id, title, keys}]
@@ -747,6 +748,12 @@ export async function startCloudflare({
       return json(200, [...state.titles].map(([id, title]) => ({ id, title, keys: state.namespaces.get(kvKey(id)).size })));
     }
     if (req.method === 'GET' && path === '/_test/scripts') return json(200, [...state.scripts.keys()]);
+    // Where a script's workers.dev route will answer here, before its first upload.
+    const reserve = /^\/_test\/workers-dev\/([^/]+)$/.exec(path);
+    if (req.method === 'POST' && reserve) {
+      const name = decodeURIComponent(reserve[1]);
+      return void Promise.resolve(fronts.get(name) ?? startFront(name)).then((front) => json(200, { url: front.url }));
+    }
     const named = /^\/_test\/scripts\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && named) {
       const s = state.scripts.get(decodeURIComponent(named[1]));
