@@ -12,7 +12,11 @@ use std::{env, fs};
 /// Wasm), first.
 const MODULES: [&str; 2] = ["index.js", "index_bg.wasm"];
 
-#[expect(clippy::expect_used, clippy::panic, reason = "a build script fails by panicking, with the message cargo shows")]
+#[expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a build script fails by panicking, with the message cargo shows"
+)]
 fn main() {
     println!("cargo::rerun-if-env-changed=DJEDGE_WORKER_DIR");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -25,7 +25,10 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials").field("domain", &self.domain).field("client_id", &self.client_id).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 

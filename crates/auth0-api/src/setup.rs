@@ -241,8 +241,12 @@ pub fn setup(
     write_action(&mut api, &name, &action, options.dry_run, &mut say)?;
 
     let app = Credentials { domain: api.tenant().clone(), client_id: client_id.clone(), client_secret };
-    let edge =
-        EdgeSettings { domain, audience: audience.to_string(), client_ids: client_id, identifiers: options.identifiers };
+    let edge = EdgeSettings {
+        domain,
+        audience: audience.to_string(),
+        client_ids: client_id,
+        identifiers: options.identifiers,
+    };
     Ok(SetUp { edge, app })
 }
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use djedge_auth0_api::setup::SetupOptions;
 use djedge_auth0_api::{Credentials, SubmitOptions};
+use djedge_cloudflare_api::AccountOptions;
 use djedge_export::{ExportOptions, UserTable};
 use djedge_migration::{ImportOptions, MAX_FILE_BYTES};
-use djedge_cloudflare_api::AccountOptions;
 use djedge_push::{CloudflareOptions, EdgeWait};
 use djedge_snapshot::{Auth0Domain, Identifiers, ProfileSettings};
 use time::OffsetDateTime;
@@ -228,7 +228,9 @@ impl Command {
                     api_url: a.api_url,
                     account_id: a.account_id,
                     token: variable(env, CLOUDFLARE_TOKEN).ok_or_else(|| {
-                        format!("set {CLOUDFLARE_TOKEN} to an API token with the permissions the README lists for deploy")
+                        format!(
+                            "set {CLOUDFLARE_TOKEN} to an API token with the permissions the README lists for deploy"
+                        )
                     })?,
                     requests_per_minute: a.requests_per_minute,
                     attempts: a.attempts,

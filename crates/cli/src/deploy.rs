@@ -124,13 +124,23 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
 
     // 3. The Worker.
     let bindings = bindings(config, namespace_id.as_deref().unwrap_or("(the new namespace)"));
-    let upload =
-        Upload { script: &config.script, modules: &modules, compatibility_date: COMPATIBILITY_DATE, bindings: &bindings, cpu_ms: config.cpu_ms };
+    let upload = Upload {
+        script: &config.script,
+        modules: &modules,
+        compatibility_date: COMPATIBILITY_DATE,
+        bindings: &bindings,
+        cpu_ms: config.cpu_ms,
+    };
     let worker_digest = upload_digest(&upload);
     if state.worker_digest.as_deref() == Some(worker_digest.as_str()) {
         log.same(&format!("the Worker {} is as uploaded last", config.script));
     } else {
-        log.change(&format!("upload the Worker {} ({} modules, {} KB)", config.script, modules.len(), upload_kb(&modules)));
+        log.change(&format!(
+            "upload the Worker {} ({} modules, {} KB)",
+            config.script,
+            modules.len(),
+            upload_kb(&modules)
+        ));
         if !config.dry_run {
             account.upload_worker(&upload).map_err(|e| stopped("the Worker's upload")(e.into()))?;
             state.worker_digest = Some(worker_digest);
@@ -139,7 +149,8 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
     }
 
     // 4. Its URL: workers.dev, turned on as wrangler does by default.
-    let workers_dev = workers_dev(&mut account, config, &log).map_err(|e| stopped("the workers.dev route")(e.into()))?;
+    let workers_dev =
+        workers_dev(&mut account, config, &log).map_err(|e| stopped("the workers.dev route")(e.into()))?;
     let edge_url = config.edge_url.clone().unwrap_or(workers_dev);
     state.edge_url = Some(edge_url.clone());
     save(&state)?;
@@ -198,8 +209,10 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
     };
     let token = djedge_auth0_api::client_credentials_token(&set_up.app, &set_up.edge.audience)
         .map_err(|e| stopped("the check of the Worker")(e.into()))?;
-    let wait = EdgeWait { url: edge_url.clone(), token, timeout: config.edge_timeout, interval: config.edge_poll_interval };
-    let waited = djedge_push::wait_for_edge(&wait, &digest).map_err(|e| stopped("the check of the Worker")(e.into()))?;
+    let wait =
+        EdgeWait { url: edge_url.clone(), token, timeout: config.edge_timeout, interval: config.edge_poll_interval };
+    let waited =
+        djedge_push::wait_for_edge(&wait, &digest).map_err(|e| stopped("the check of the Worker")(e.into()))?;
     eprintln!(
         "deploy: done: {edge_url} answers from snapshot {} (after {} s); Auth0's connection {} calls it",
         djedge_snapshot::short_digest(&digest),
@@ -245,11 +258,11 @@ fn worker_modules(dir: Option<&Path>) -> Result<Vec<Module>, crate::Failure> {
                 module(name, bytes)
             })
             .collect(),
-        None if CARRIED_WORKER.is_empty() => Err(
-            "this djedge carries no Worker (it was built without DJEDGE_WORKER_DIR): build one with \
+        None if CARRIED_WORKER.is_empty() => {
+            Err("this djedge carries no Worker (it was built without DJEDGE_WORKER_DIR): build one with \
              scripts/build-worker.sh and pass --worker crates/worker/build, or install a wheel built with it"
-                .into(),
-        ),
+                .into())
+        }
         None => CARRIED_WORKER.iter().map(|(name, bytes)| module(name, bytes.to_vec())).collect(),
     }
 }
@@ -409,9 +422,9 @@ mod tests {
         fs::write(dir.path().join("index.js"), "export default {}").unwrap();
         fs::write(dir.path().join("index_bg.wasm"), b"\0asm").unwrap();
         let modules = worker_modules(Some(dir.path())).unwrap();
-        assert_eq!(modules.iter().map(|m| (m.name.as_str(), m.kind)).collect::<Vec<_>>(), [
-            ("index.js", ModuleKind::JavaScript),
-            ("index_bg.wasm", ModuleKind::Wasm)
-        ]);
+        assert_eq!(
+            modules.iter().map(|m| (m.name.as_str(), m.kind)).collect::<Vec<_>>(),
+            [("index.js", ModuleKind::JavaScript), ("index_bg.wasm", ModuleKind::Wasm)]
+        );
     }
 }

@@ -47,7 +47,12 @@ impl Account {
     /// The API refused (a namespace with this title exists) or could not be
     /// reached.
     pub fn create_namespace(&mut self, title: &str) -> Result<Namespace, ApiError> {
-        let result = self.call("POST", "/storage/kv/namespaces", Some(&json!({ "title": title })), "to create the KV namespace")?;
+        let result = self.call(
+            "POST",
+            "/storage/kv/namespaces",
+            Some(&json!({ "title": title })),
+            "to create the KV namespace",
+        )?;
         serde_json::from_value(result)
             .map_err(|e| ApiError::Refused { status: 200, message: format!("the new namespace is not one: {e}") })
     }

@@ -65,7 +65,9 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Refused { status, message } => write!(f, "Cloudflare refused ({status}): {message}"),
-            ApiError::GaveUp { attempts, last } => write!(f, "no good answer from Cloudflare after {attempts} attempts ({last})"),
+            ApiError::GaveUp { attempts, last } => {
+                write!(f, "no good answer from Cloudflare after {attempts} attempts ({last})")
+            }
         }
     }
 }
@@ -204,8 +206,18 @@ impl Account {
                 Ok(form) => self.agent.put(url).header("authorization", &authorization).send(form),
                 Err(e) => return Attempt::Again(format!("{method} {url}: the form: {e}"), None),
             },
-            ("PUT", body) => self.agent.put(url).header("authorization", &authorization).content_type("application/json").send(json_bytes(body)),
-            (_, body) => self.agent.post(url).header("authorization", &authorization).content_type("application/json").send(json_bytes(body)),
+            ("PUT", body) => self
+                .agent
+                .put(url)
+                .header("authorization", &authorization)
+                .content_type("application/json")
+                .send(json_bytes(body)),
+            (_, body) => self
+                .agent
+                .post(url)
+                .header("authorization", &authorization)
+                .content_type("application/json")
+                .send(json_bytes(body)),
         };
         let mut response = match sent {
             Ok(response) => response,
@@ -250,7 +262,13 @@ impl Account {
     }
 
     /// A JSON call's `result`.
-    pub(crate) fn call(&mut self, method: &str, rest: &str, body: Option<&Value>, what: &str) -> Result<Value, ApiError> {
+    pub(crate) fn call(
+        &mut self,
+        method: &str,
+        rest: &str,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Value, ApiError> {
         let url = self.url(rest);
         let bytes = body.map(serde_json::Value::to_string);
         let body = bytes.as_deref().map_or(Body::None, |b| Body::Json(b.as_bytes()));

@@ -171,7 +171,8 @@ impl Account {
         let result = self.call("GET", "/workers/subdomain", None, "to read the account's workers.dev subdomain")?;
         result.get("subdomain").and_then(Value::as_str).map(String::from).ok_or_else(|| ApiError::Refused {
             status: 200,
-            message: "the account has no workers.dev subdomain yet: choose one in the dashboard (Workers & Pages)".into(),
+            message: "the account has no workers.dev subdomain yet: choose one in the dashboard (Workers & Pages)"
+                .into(),
         })
     }
 
