@@ -78,6 +78,9 @@ if wants edge; then
   # schema; the Worker edge-up built, uploaded to it and run from it).
   node --test tests/cloudflare/
   node --test tests/edge/
+  # The migration's tools against the running edge and the stand-ins:
+  # push, sync, the bulk path, Auth0 setup and users.
+  node --test tests/migration/
 fi
 # The Django app from its wheel, on Django 4.2 and 5.2, against the same
 # local Auth0 tenant.

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getUser, login, targets } from './support.mjs';
+import { getUser, login, targets } from '../edge/support.mjs';
 
 const djedge = fileURLToPath(new URL('../../target/release/djedge', import.meta.url));
 const snapshot = process.env.DJEDGE_SNAPSHOT;
