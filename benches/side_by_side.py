@@ -225,6 +225,35 @@ def run_bare(args):
     report(data, vectors, samples, [k for k, _ in runners], args.rounds, args.json)
 
 
+def run_native(args):
+    """Native `djedge verify` binaries only (no build, no Worker): per call
+    in long-lived processes, interleaved; then whole processes of 5
+    verifications each, best of three."""
+    data, vectors = load_vectors(args)
+    procs = [(path, LineProcess([path, "verify"])) for path in args.djedge]
+
+    def via(proc):
+        return lambda v: proc.ask({"encoded": v["encoded"], "password": PASSWORD})["ok"] is True or sys.exit("refused")
+
+    runners = [[("native %d" % i, via(proc)) for i, (_, proc) in enumerate(procs)]]
+    for i, (path, _) in enumerate(procs):
+        print("native %d: %s" % (i, path))
+    samples = interleaved(vectors, runners, args.rounds)
+    for _, proc in procs:
+        proc.close()
+    report(data, vectors, samples, [k for k, _ in runners[0]], args.rounds, args.json)
+    print("\nwhole process, 5 verifications each, best of three (ms per verification)")
+    for vector in vectors:
+        lines = (json.dumps({"encoded": vector["encoded"], "password": PASSWORD}) + "\n").encode() * 5
+        best = {path: float("inf") for path in args.djedge}
+        for _ in range(3):
+            for path in args.djedge:
+                start = time.perf_counter()
+                subprocess.run([path, "verify"], input=lines, capture_output=True, check=True)
+                best[path] = min(best[path], (time.perf_counter() - start) / 5)
+        print("| %s | %s |" % (vector["format"], " | ".join("%.1f" % (best[p] * 1e3) for p in args.djedge)))
+
+
 def main():
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command", required=True)
@@ -247,8 +276,16 @@ def main():
     bare.add_argument("--rounds", type=int, default=7)
     bare.add_argument("--formats")
     bare.add_argument("--json")
+    native = commands.add_parser("native", help="native djedge verify binaries only, interleaved")
+    native.add_argument("--vectors", required=True)
+    native.add_argument("--djedge", action="append", required=True)
+    native.add_argument("--rounds", type=int, default=15)
+    native.add_argument("--formats")
+    native.add_argument("--json")
     args = parser.parse_args()
-    if args.command == "users":
+    if args.command == "native":
+        run_native(args)
+    elif args.command == "users":
         make_users(args.db, args.out)
     elif args.command == "bare":
         run_bare(args)
