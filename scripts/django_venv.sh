@@ -3,12 +3,20 @@
 # PyPI, bcrypt<5 (5.x refuses the >72-byte passwords every earlier release
 # truncated), argon2-cffi, psycopg, PyMySQL and django-allauth 65.x (its
 # 65 releases support Django 4.2 to 6.x); creates it under target/ once.
+# Django 6 needs Python 3.12 or later: the first python3.13 or python3.12
+# that runs, on PATH or among pyenv's versions, else python3.
 set -euo pipefail
 version=$1
 cd "$(dirname "$0")/.."
 venv="$PWD/target/venv-django-$version"
+python=python3
+if [ "${version%%.*}" -ge 6 ]; then
+  for candidate in python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python3; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then python=$candidate; break; fi
+  done
+fi
 if [ ! -f "$venv/.ready-3" ]; then
-  python3 -m venv "$venv" >&2
+  "$python" -m venv "$venv" >&2
   "$venv/bin/pip" install -q "django==$version.*" 'bcrypt<5' argon2-cffi 'psycopg[binary]' PyMySQL \
     'django-allauth>=65,<66' >&2
   touch "$venv/.ready-3"
