@@ -9,5 +9,5 @@ wasm-bindgen --target nodejs --out-dir target/djhash-wasm-node target/wasm32-unk
 for spec in "5.2:" "4.2:--legacy"; do
   version=${spec%%:*}; flag=${spec#*:}
   "$(scripts/django_venv.sh "$version")" benches/compare.py --djedge target/release/djedge \
-    --wasm-pkg "$PWD/target/djhash-wasm-node/djhash_wasm.js" $flag --json "target/compare-$version.json"
+    --wasm-pkg "$PWD/target/djhash-wasm-node/djhash_wasm.js" ${flag:+"$flag"} --json "target/compare-$version.json"
 done

@@ -28,8 +28,9 @@ HASHERS = ["PBKDF2PasswordHasher", "PBKDF2SHA1PasswordHasher", "Argon2PasswordHa
            "BCryptPasswordHasher", "ScryptPasswordHasher", "MD5PasswordHasher", "SHA1PasswordHasher",
            "UnsaltedSHA1PasswordHasher", "UnsaltedMD5PasswordHasher", "CryptPasswordHasher"]
 _hashers = importlib.import_module("django.contrib.auth.hashers")
-settings.configure(PASSWORD_HASHERS=["django.contrib.auth.hashers." + h for h in HASHERS if hasattr(_hashers, h)])
-django.setup()
+if not settings.configured:  # benches/side_by_side.py imports this after compare.py
+    settings.configure(PASSWORD_HASHERS=["django.contrib.auth.hashers." + h for h in HASHERS if hasattr(_hashers, h)])
+    django.setup()
 from django.contrib.auth.hashers import check_password  # noqa: E402
 
 

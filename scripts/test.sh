@@ -74,7 +74,13 @@ if wants edge; then
   command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
   # The hardening test holds 2,500 connections open at once.
   ulimit -n 8192 2>/dev/null || true
+  # The local Cloudflare API (its refusals per Cloudflare's published
+  # schema; the Worker edge-up built, uploaded to it and run from it).
+  node --test tests/cloudflare/
   node --test tests/edge/
+  # The migration's tools against the running edge and the stand-ins:
+  # push, sync, the bulk path, Auth0 setup and users.
+  node --test tests/migration/
 fi
 # The Django app from its wheel, on Django 4.2, 5.2 and 6.1, against the same
 # local Auth0 tenant.

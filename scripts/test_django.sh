@@ -8,7 +8,8 @@
 # and on the private PostgreSQL (scripts/postgres.sh), against the local
 # Auth0 tenant scripts/edge-up.sh started (DJEDGE_TENANT). Then the browser
 # test (tests/django_app/browser.test.mjs: headless Chromium on the site,
-# its own tenant and `djedge serve`), on Django 5.2.
+# its own tenant and `djedge serve`), on Django 5.2, after `djedge deploy`'s
+# tests (tests/deploy) from the 5.2 wheel's binary.
 #
 # Each run of the suite takes about two minutes, so not every version gets
 # all four (database, model) pairs: 5.2 runs them all; 4.2 and 6.1 run
@@ -18,33 +19,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DJEDGE_TENANT:?run scripts/edge-up.sh and source target/edge/env first}"
 
-# A Python 3.12 or later for Django 6.x: python3.12 (or newer) on PATH, or
-# one pyenv installed (CI's Debian 12 has 3.11 as python3); the oldest
-# such first, as the one Django 6.x is least likely to be ahead of.
-python_for_django6() {
-  local candidate
-  for candidate in python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3 python3.13 \
-    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin/python3 python3.14 python3; do
-    candidate=$(command -v "$candidate" 2>/dev/null) || continue
-    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-      echo "$candidate"
-      return
-    fi
-  done
-  echo "test_django: Django 6.1 needs Python 3.12 or later, and none was found (python3.12 on PATH, or under" \
-    "${PYENV_ROOT:-$HOME/.pyenv}/versions); install one, e.g. 'pyenv install 3.12'." >&2
-  return 1
-}
-python6=$(python_for_django6)
+# Django 6.x needs Python 3.12 or later: found (or a clear failure) before
+# anything is built.
+scripts/django_python.sh 6.1 >/dev/null
 
 rm -rf target/wheels
-python3 -m pip wheel -q --no-deps -w target/wheels .
+# The wheel carries the Worker scripts/edge-up.sh built (crates/cli/build.rs),
+# as a release wheel does: `djedge deploy` uploads it.
+DJEDGE_WORKER_DIR=crates/worker/build python3 -m pip wheel -q --no-deps -w target/wheels .
 wheel=$(ls target/wheels/djedge-*.whl)
 for version in 4.2 5.2 6.1; do
-  case $version in
-    6.*) python=$python6 ;;
-    *) python=python3 ;;
-  esac
+  python=$(scripts/django_python.sh "$version")
   case $version in
     5.2) runs="sqlite:auth.User sqlite:renamed.RenamedUser postgres:auth.User postgres:renamed.RenamedUser" ;;
     *) runs="sqlite:renamed.RenamedUser postgres:auth.User" ;;
@@ -66,6 +51,9 @@ for version in 4.2 5.2 6.1; do
     rm -rf "$dir"
   done
 done
+# `djedge deploy` from the wheel's binary alone (its PATH holds nothing
+# else) against the local Cloudflare API and the local tenant.
+DJEDGE_BIN=$PWD/target/venv-djedge-5.2/bin/djedge node --test tests/deploy/
 
 # The browser test: Debian's Chromium (scripts/test.sh installs it), the
 # site from the 5.2 virtualenv; screenshots in target/screenshots.

@@ -24,6 +24,11 @@ It is built afresh on each call (a few attribute reads), so
   ``auth0_users.py``; the environment's ``AUTH0_CLIENT_ID`` and
   ``AUTH0_CLIENT_SECRET`` otherwise).
 - ``DJEDGE_BINARY``: the ``djedge`` binary, instead of the wheel's.
+- ``DJEDGE_CLOUDFLARE_ACCOUNT_ID``, ``DJEDGE_AUTH0_CONNECTION``,
+  ``DJEDGE_STATE_DIR``: where ``manage.py djedge_deploy`` puts the Worker,
+  the Auth0 database connection it sets up, and where it and
+  ``djedge_sync`` keep their snapshots and state. Each is a flag's default;
+  the command names the one it misses.
 """
 
 import os
@@ -81,6 +86,9 @@ class DjedgeSettings:
     retire_local_passwords: bool
     identifiers: str | None  # None when malformed
     binary: str | None
+    cloudflare_account_id: str | None
+    auth0_connection: str | None
+    state_dir: str | None
     problems: tuple  # of django.core.checks.CheckMessage
 
 
@@ -110,6 +118,9 @@ def djedge_settings() -> DjedgeSettings:
             hint="Until it is, no Django password is made unusable."),
         identifiers=_identifiers(problems),
         binary=_binary(problems),
+        cloudflare_account_id=_optional_text("DJEDGE_CLOUDFLARE_ACCOUNT_ID"),
+        auth0_connection=_optional_text("DJEDGE_AUTH0_CONNECTION"),
+        state_dir=_optional_text("DJEDGE_STATE_DIR"),
         problems=tuple(problems),
     )
 
@@ -154,6 +165,11 @@ def _text(name, check_id, label, problems) -> str | None:
         hint=f"Set it to the {label} of the site's Regular Web Application in Auth0 (the application's Settings).",
         id=check_id))
     return None
+
+
+def _optional_text(name) -> str | None:
+    value = getattr(settings, name, None)
+    return os.fspath(value) if isinstance(value, (str, os.PathLike)) and value else None
 
 
 def _boolean(name, check_id, problems, *, if_not, hint) -> bool:

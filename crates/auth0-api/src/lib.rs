@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ureq::unversioned::multipart::{Form, Part};
 
-pub use management::{ApiError, Credentials};
+pub use management::{ApiError, Credentials, client_credentials_token};
 use management::{Management, refused, text_field};
 pub use users::export_users;
 

@@ -11,8 +11,9 @@ use serde_json::Value;
 /// Retries of one request that keeps getting 429.
 const MAX_RATE_LIMITED: u32 = 30;
 
-/// A machine-to-machine application's credentials.
-#[derive(Clone, Debug)]
+/// A machine-to-machine application's credentials. Its `Debug` leaves the
+/// secret out.
+#[derive(Clone)]
 pub struct Credentials {
     /// The tenant.
     pub domain: djedge_snapshot::Auth0Domain,
@@ -20,6 +21,36 @@ pub struct Credentials {
     pub client_id: String,
     /// Its client secret.
     pub client_secret: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An access token for `audience` by the client-credentials grant (what the
+/// scripts do to call the edge).
+///
+/// # Errors
+/// The tenant could not be reached or refused the credentials.
+pub fn client_credentials_token(app: &Credentials, audience: &str) -> Result<String, ApiError> {
+    let api = Management::new(app);
+    let body = serde_json::json!({
+        "grant_type": "client_credentials",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "audience": audience,
+    });
+    let url = app.domain.token_url();
+    let answer = api.send(|agent| agent.post(&url).send_json(&body))?;
+    match (answer.status, text_field(&answer.body, "access_token")) {
+        (200, Some(token)) => Ok(token.to_string()),
+        _ => Err(refused(format!("a token for {audience}"), &answer)),
+    }
 }
 
 /// The Management API failed, or refused what was asked.

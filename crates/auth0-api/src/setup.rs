@@ -56,6 +56,16 @@ pub struct SetupOptions {
     pub dry_run: bool,
 }
 
+/// What setup leaves: the edge's settings, and the app whose tokens the
+/// edge takes (for a caller that checks the edge with one, as deploy does).
+#[derive(Clone, Debug)]
+pub struct SetUp {
+    /// The settings the edge needs.
+    pub edge: EdgeSettings,
+    /// The machine-to-machine app the scripts call the edge with.
+    pub app: Credentials,
+}
+
 /// The settings the edge needs to take the app's tokens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EdgeSettings {
@@ -118,7 +128,7 @@ pub fn setup(
     options: &SetupOptions,
     scripts: Scripts<'_>,
     log: &mut dyn FnMut(&str),
-) -> Result<EdgeSettings, ApiError> {
+) -> Result<SetUp, ApiError> {
     let mut api = Management::new(credentials);
     let mut say = |line: String| log(&if options.dry_run { format!("would {line}") } else { line });
     let audience = options.audience.as_str();
@@ -230,7 +240,29 @@ pub fn setup(
     });
     write_action(&mut api, &name, &action, options.dry_run, &mut say)?;
 
-    Ok(EdgeSettings { domain, audience: audience.to_string(), client_ids: client_id, identifiers: options.identifiers })
+    let app = Credentials { domain: api.tenant().clone(), client_id: client_id.clone(), client_secret };
+    let edge = EdgeSettings {
+        domain,
+        audience: audience.to_string(),
+        client_ids: client_id,
+        identifiers: options.identifiers,
+    };
+    Ok(SetUp { edge, app })
+}
+
+/// The app an earlier setup made for `connection`, read and not written:
+/// for a caller that knows the rest is as it set it up (deploy) and needs
+/// the app only to call the edge. `None` when there is no such app.
+///
+/// # Errors
+/// When the Management API refuses or cannot be reached.
+pub fn app(credentials: &Credentials, connection: &str) -> Result<Option<Credentials>, ApiError> {
+    let mut api = Management::new(credentials);
+    let Some(client_id) = find_client(&mut api, &app_name(connection))? else { return Ok(None) };
+    let keys = api.get(&format!("/api/v2/clients/{client_id}?fields=client_secret&include_fields=true"))?;
+    let secret = text_field(expect(&keys, &[200], "to read the app's secret")?, "client_secret")
+        .ok_or_else(|| refused("to read the app's secret", &keys))?;
+    Ok(Some(Credentials { domain: credentials.domain.clone(), client_id, client_secret: secret.to_string() }))
 }
 
 /// Ends the migration as Auth0 advises: the login and get_user scripts

@@ -95,6 +95,22 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: Auth0Command,
     },
+    /// Put the migration live: the Worker, its KV namespace, its settings
+    /// and a snapshot on Cloudflare, and the Auth0 tenant set up to call it.
+    ///
+    /// In order, each step skipped when already done: find or create the
+    /// KV namespace (by title); export and push a snapshot (sync's: the
+    /// same state directory, so a later `djedge sync --state-dir DIR`
+    /// carries on from it); upload the Worker (the one this djedge carries,
+    /// or --worker) with its bindings; turn on its workers.dev route;
+    /// `auth0 setup` against its URL (or --edge-url); set the Worker's
+    /// Auth0 settings as secrets (never printed); wait until the Worker
+    /// answers, with a token from the app setup made, from the snapshot.
+    /// DIR/deploy-state.json records each step: a rerun changes only what
+    /// differs, and after a failure continues where it stopped.
+    /// CLOUDFLARE_API_TOKEN (README: the permissions), AUTH0_CLIENT_ID and
+    /// AUTH0_CLIENT_SECRET (a Management API app) come from the environment.
+    Deploy(Box<DeployArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,14 +325,81 @@ pub(crate) struct SyncArgs {
     pub target: TargetArgs,
 }
 
+#[derive(Args, Debug)]
+pub(crate) struct DeployArgs {
+    /// Where deploy and sync keep their snapshots and state (made if
+    /// missing).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: std::path::PathBuf,
+    /// The Cloudflare account's id.
+    #[arg(long, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID")]
+    pub account_id: String,
+    /// The Worker's name (its workers.dev host is NAME.SUBDOMAIN.workers.dev);
+    /// its KV namespace is titled NAME-snapshot.
+    #[arg(long, value_name = "NAME", default_value = "djedge")]
+    pub name: String,
+    /// The built Worker (scripts/build-worker.sh's crates/worker/build)
+    /// [default: the one this djedge carries].
+    #[arg(long, value_name = "DIR")]
+    pub worker: Option<std::path::PathBuf>,
+    /// Where Auth0 reaches the Worker, when not at its workers.dev URL (a
+    /// route or custom domain set up apart).
+    #[arg(long, value_name = "URL")]
+    pub edge_url: Option<String>,
+    /// The Auth0 tenant (as for `auth0 setup`).
+    #[arg(long, value_name = "DOMAIN", value_parser = auth0_domain)]
+    pub domain: djedge_snapshot::Auth0Domain,
+    /// The Auth0 database connection's name (created if missing).
+    #[arg(long, value_name = "NAME")]
+    pub connection: String,
+    /// The API identifier for the edge's tokens [default: the Worker's URL,
+    /// with a trailing slash].
+    #[arg(long, value_name = "ID")]
+    pub audience: Option<String>,
+    /// Username mode (as for `auth0 setup --usernames`).
+    #[arg(long)]
+    pub usernames: bool,
+    /// Every email the site holds was verified: profiles say
+    /// email_verified true where the site records nothing (the Worker's
+    /// DJEDGE_EMAIL_VERIFIED).
+    #[arg(long)]
+    pub email_verified: bool,
+    /// CPU milliseconds a request may take on Cloudflare: Django's default
+    /// argon2 and scrypt take 100-300 ms (paid plans: up to 300,000).
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub cpu_ms: u32,
+    /// Snapshots kept besides the one last pushed.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub keep: usize,
+    /// Cloudflare's API (another URL: a local server, for tests).
+    #[arg(long, value_name = "URL", default_value = djedge_push::DEFAULT_API_URL)]
+    pub api_url: String,
+    /// Requests a minute at most to Cloudflare's API.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub requests_per_minute: u32,
+    /// Attempts per Cloudflare request (429s, 5xx, no answer) before giving up.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub attempts: u32,
+    /// How long to wait for the Worker to answer from the snapshot, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub edge_timeout: u64,
+    /// Show what would change, and change nothing (nothing is written,
+    /// not even the state directory).
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
 /// Where a push goes, and the edge to watch: shared by push and sync.
 #[derive(Args, Debug)]
 pub(crate) struct TargetArgs {
     /// The Cloudflare account's id.
     #[arg(long, value_name = "ID", env = "CLOUDFLARE_ACCOUNT_ID", required_unless_present = "local")]
     pub account_id: Option<String>,
-    /// The Workers KV namespace's id (wrangler.toml's DJEDGE_KV binding).
-    #[arg(long, value_name = "ID", required_unless_present = "local")]
+    /// The Workers KV namespace's id (wrangler.toml's DJEDGE_KV binding;
+    /// sync: by default the one `djedge deploy` made for the state directory).
+    #[arg(long, value_name = "ID")]
     pub namespace_id: Option<String>,
     /// Load wrangler's local KV instead (development), through wrangler.
     #[arg(long, conflicts_with_all = ["account_id", "namespace_id"])]

@@ -8,7 +8,7 @@ use crate::config::{Auth0Finish, Auth0Setup, Auth0Users};
 
 /// The repository's scripts, carried by the binary so that setup deploys
 /// exactly what was tested with it.
-const SCRIPTS: Scripts<'static> = Scripts {
+pub(crate) const SCRIPTS: Scripts<'static> = Scripts {
     login: include_str!("../../../js/login.js"),
     get_user: include_str!("../../../js/get_user.js"),
     action: include_str!("../../../js/post_login_action.js"),
@@ -33,7 +33,7 @@ pub(crate) fn setup(config: &Auth0Setup) -> Result<(), crate::Failure> {
             if options.identifiers == Identifiers::Username { " --usernames" } else { "" }
         );
     }
-    let settings = djedge_auth0_api::setup::setup(&config.credentials, options, SCRIPTS, &mut |line| {
+    let set_up = djedge_auth0_api::setup::setup(&config.credentials, options, SCRIPTS, &mut |line| {
         eprintln!("{line}");
     })?;
     if options.dry_run {
@@ -43,7 +43,7 @@ pub(crate) fn setup(config: &Auth0Setup) -> Result<(), crate::Failure> {
             "done. Give the edge these settings (Worker: `npx wrangler secret put NAME` or [vars]; djedge serve: the environment):"
         );
     }
-    print!("{}", settings.lines());
+    print!("{}", set_up.edge.lines());
     Ok(())
 }
 

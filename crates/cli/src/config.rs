@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use djedge_auth0_api::setup::SetupOptions;
 use djedge_auth0_api::{Credentials, SubmitOptions};
+use djedge_cloudflare_api::AccountOptions;
 use djedge_export::{ExportOptions, UserTable};
 use djedge_migration::{ImportOptions, MAX_FILE_BYTES};
 use djedge_push::{CloudflareOptions, EdgeWait};
@@ -52,6 +53,7 @@ pub(crate) enum Command {
     Auth0Setup(Auth0Setup),
     Auth0Finish(Auth0Finish),
     Auth0Users(Auth0Users),
+    Deploy(Box<Deploy>),
 }
 
 /// `djedge push`.
@@ -138,6 +140,33 @@ pub(crate) struct Migrations {
     pub token: String,
 }
 
+/// `djedge deploy`.
+pub(crate) struct Deploy {
+    pub state_dir: PathBuf,
+    pub keep: usize,
+    /// The export's settings; `out` and `previous` are each run's.
+    pub export: ExportOptions,
+    pub account: AccountOptions,
+    /// The Worker's name.
+    pub script: String,
+    /// Its KV namespace's title.
+    pub namespace_title: String,
+    /// The built Worker's directory; `None`: the one the binary carries.
+    pub worker: Option<PathBuf>,
+    /// The Worker's URL when not its workers.dev one.
+    pub edge_url: Option<String>,
+    /// The Management API app.
+    pub auth0: Credentials,
+    pub connection: String,
+    /// `None`: the Worker's URL with a trailing slash.
+    pub audience: Option<String>,
+    pub profiles: ProfileSettings,
+    pub cpu_ms: u32,
+    pub edge_timeout: Duration,
+    pub edge_poll_interval: Duration,
+    pub dry_run: bool,
+}
+
 /// `djedge auth0 setup`.
 pub(crate) struct Auth0Setup {
     pub credentials: Credentials,
@@ -176,13 +205,52 @@ impl Command {
                 snapshot: a.snapshot,
                 target: target(a.target, env)?,
             })),
-            args::Command::Sync(a) => Command::Sync(Box::new(Sync {
+            args::Command::Sync(mut a) => {
+                // After `djedge deploy`, its namespace: the two share the state directory.
+                if a.target.namespace_id.is_none()
+                    && let Some(account_id) = &a.target.account_id
+                {
+                    a.target.namespace_id = crate::deploy::recorded_namespace(&a.state_dir, account_id);
+                }
+                Command::Sync(Box::new(Sync {
+                    export: export_options(&a.source, PathBuf::new(), None),
+                    state_dir: a.state_dir,
+                    keep: a.keep,
+                    target: target(a.target, env)?,
+                }))
+            }
+            args::Command::Serve(a) => Command::Serve(Box::new(serve(a, env)?)),
+            args::Command::Deploy(a) => Command::Deploy(Box::new(Deploy {
                 export: export_options(&a.source, PathBuf::new(), None),
                 state_dir: a.state_dir,
                 keep: a.keep,
-                target: target(a.target, env)?,
+                account: AccountOptions {
+                    api_url: a.api_url,
+                    account_id: a.account_id,
+                    token: variable(env, CLOUDFLARE_TOKEN).ok_or_else(|| {
+                        format!(
+                            "set {CLOUDFLARE_TOKEN} to an API token with the permissions the README lists for deploy"
+                        )
+                    })?,
+                    requests_per_minute: a.requests_per_minute,
+                    attempts: a.attempts,
+                },
+                namespace_title: format!("{}-snapshot", a.name),
+                script: a.name,
+                worker: a.worker,
+                edge_url: a.edge_url.as_deref().map(edge_url),
+                auth0: credentials(a.domain, env)?,
+                connection: a.connection,
+                audience: a.audience,
+                profiles: ProfileSettings {
+                    identifiers: Identifiers::from_flag(a.usernames),
+                    email_verified: a.email_verified,
+                },
+                cpu_ms: a.cpu_ms,
+                edge_timeout: Duration::from_secs(a.edge_timeout),
+                edge_poll_interval: EDGE_POLL_INTERVAL,
+                dry_run: a.dry_run,
             })),
-            args::Command::Serve(a) => Command::Serve(Box::new(serve(a, env)?)),
             args::Command::ImportFiles(a) => Command::ImportFiles(ImportFiles {
                 snapshot: a.snapshot,
                 migrations: a.migrations,
@@ -278,17 +346,19 @@ fn target(args: TargetArgs, env: Environment<'_>) -> Result<Target, Failure> {
         KvTarget::Local { persist_to: args.persist_to }
     } else {
         let (Some(account_id), Some(namespace_id)) = (args.account_id, args.namespace_id) else {
-            return Err("give --account-id and --namespace-id, or --local".into());
+            return Err("give --account-id and --namespace-id (sync: or deploy first), or --local".into());
         };
         let token = variable(env, CLOUDFLARE_TOKEN)
             .ok_or_else(|| format!("set {CLOUDFLARE_TOKEN} to an API token with Workers KV Storage Write"))?;
         KvTarget::Cloudflare(CloudflareOptions {
-            api_url: args.api_url,
-            account_id,
+            account: AccountOptions {
+                api_url: args.api_url,
+                account_id,
+                token,
+                requests_per_minute: args.requests_per_minute,
+                attempts: args.attempts,
+            },
             namespace_id,
-            token,
-            requests_per_minute: args.requests_per_minute,
-            attempts: args.attempts,
         })
     };
     let edge = match args.edge {

@@ -9,6 +9,7 @@ mod auth0;
 mod auth0_import;
 mod bar;
 mod config;
+mod deploy;
 mod export;
 mod import_files;
 mod migrations;
@@ -50,7 +51,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Verify(limits) => verify::run(&limits),
         Command::Export(options) => export::run(&options).map(drop),
         Command::Push(push) => push::run(&push),
-        Command::Sync(sync) => sync::run(&sync),
+        Command::Sync(sync) => sync::run(&sync).map(drop),
         Command::Serve(serve) => serve::run(&serve),
         Command::ImportFiles(files) => import_files::run(&files),
         Command::Progress(progress) => progress::run(&progress),
@@ -60,5 +61,6 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Auth0Setup(setup) => auth0::setup(&setup),
         Command::Auth0Finish(finish) => auth0::finish(&finish),
         Command::Auth0Users(users) => auth0::users(&users),
+        Command::Deploy(deploy) => deploy::run(&deploy),
     }
 }

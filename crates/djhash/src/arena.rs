@@ -58,7 +58,9 @@ impl Arena {
         self.blocks(limits, count, Cap::Argon2Memory)
     }
 
-    /// scrypt's 64-byte key, with `V` and the mixing state in the area.
+    /// scrypt's 64-byte key, with `V` and the mixing state in the area (in
+    /// Wasm; natively the `scrypt` crate runs: verify.rs).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn scrypt(
         &mut self,
         limits: &Limits,

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq as _;
 use crate::arena::Arena;
 use crate::error::{Malformed, Unsupported};
 use crate::limits::Limits;
-use crate::{Algorithm, BcryptKind, DjangoHash, Error, HexDigest, Pbkdf2Digest, Pbkdf2Params};
+use crate::{Algorithm, BcryptKind, DjangoHash, Error, HexDigest, Pbkdf2Digest, Pbkdf2Params, ScryptParams};
 
 /// Verifies Django password fields under a set of [`Limits`], with its
 /// large working memory in one [`Arena`].
@@ -72,15 +72,41 @@ impl Verifier {
                 Ok(bcrypt(*kind, password, params.cost(), *salt, salt_and_checksum))
             }
             DjangoHash::Scrypt { params, salt, hash } => {
-                let params = crate::scrypt::Params::new(params.n(), params.r(), params.p())
-                    .ok_or(Error::unsupported(Algorithm::Scrypt, Unsupported::ScryptAddressSpace))?;
-                let key = self.arena.scrypt(&self.limits, password, salt.as_bytes(), params)?;
+                let key = self.scrypt(password, salt.as_bytes(), *params)?;
                 Ok(bool::from(key.ct_eq(hash.as_slice())))
             }
             DjangoHash::Salted { digest, salt, hex } => Ok(hex_digest_eq(*digest, &[salt.as_bytes(), password], hex)),
             DjangoHash::Unsalted { digest, hex, .. } => Ok(hex_digest_eq(*digest, &[password], hex)),
             DjangoHash::Crypt { data, .. } => crypt(password, data),
         }
+    }
+}
+
+impl Verifier {
+    /// scrypt in Wasm: its ROMix in the arena (linear memory never shrinks:
+    /// `arena.rs`), Salsa20/8 in simd128.
+    #[cfg(target_arch = "wasm32")]
+    fn scrypt(&mut self, password: &[u8], salt: &[u8], params: ScryptParams) -> Result<[u8; 64], Error> {
+        let params = crate::scrypt::Params::new(params.n(), params.r(), params.p())
+            .ok_or(Error::unsupported(Algorithm::Scrypt, Unsupported::ScryptAddressSpace))?;
+        self.arena.scrypt(&self.limits, password, salt, params)
+    }
+
+    /// scrypt natively: RustCrypto's, with its SSE2 BlockMix and, with the
+    /// `parallel` feature, the p lanes on threads (as at 4f34506; the arena's
+    /// ROMix, one lane at a time, made `djedge verify`'s scrypt 1.3x to 2x
+    /// slower: benches/README.md). A native heap gives freed memory back, so
+    /// `V` need not live in the arena here.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn scrypt(&mut self, password: &[u8], salt: &[u8], params: ScryptParams) -> Result<[u8; 64], Error> {
+        // parse() has checked that N is a power of two above 1, so log2 fits a u8.
+        let log_n = params.n().trailing_zeros() as u8;
+        let params = scrypt::Params::new(log_n, params.r(), params.p())
+            .map_err(|_| Error::unsupported(Algorithm::Scrypt, Unsupported::ScryptAddressSpace))?;
+        let mut key = [0u8; 64];
+        scrypt::scrypt(password, salt, &params, &mut key)
+            .map_err(|_| Error::unsupported(Algorithm::Scrypt, Unsupported::ScryptAddressSpace))?;
+        Ok(key)
     }
 }
 

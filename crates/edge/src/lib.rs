@@ -25,6 +25,8 @@ mod memory;
 mod platform;
 mod settings;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod timing;
 
 use answer::{Reply, Route};

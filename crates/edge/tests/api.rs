@@ -1,13 +1,9 @@
 //! The HTTP API's behaviour, through the core, over an in-memory snapshot of
 //! hashes real Django made (tests/vectors/django-5.2.json).
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::{Future, ready};
 
-use djedge_edge::{
-    Clock, Config, Edge, Fetch, Identifiers, Memory, MemoryStore, MigrationPage, Outcome, Pbkdf2Digest, Pbkdf2Offload,
-    ProfileSettings, Request, State, Store, StoreError,
-};
+use djedge_edge::testing::{FakePlatform, Offload};
+use djedge_edge::{Config, Edge, Identifiers, Outcome, ProfileSettings, Request, State, Store};
 use djedge_snapshot::{DECOY_KEY, Migration, UserId, UserRecord, testing};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
@@ -58,63 +54,11 @@ fn snapshot() -> HashMap<String, String> {
     kv
 }
 
-/// The platform under test: the in-memory store, a fixed clock and a
-/// WebCrypto stand-in that does (or refuses) PBKDF2-SHA256 and remembers
-/// the salts it was asked for.
-struct TestPlatform {
-    store: MemoryStore,
-    offload: Offload,
-    offloaded_salts: RefCell<Vec<String>>,
-    store_down: Cell<bool>,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Offload {
-    Computes,
-    Refuses,
-}
-
-impl Store for TestPlatform {
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>> {
-        let down = self.store_down.get();
-        let value = self.store.get(key);
-        async move { if down { Err(StoreError("down".into())) } else { value.await } }
-    }
-    fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>> {
-        let down = self.store_down.get();
-        let page = self.store.migrations(cursor);
-        async move { if down { Err(StoreError("down".into())) } else { page.await } }
-    }
-}
-
-impl Memory for TestPlatform {}
-impl Fetch for TestPlatform {}
-
-impl Clock for TestPlatform {
-    fn now_unix_ms(&self) -> i64 {
-        1_790_000_000_123
-    }
-}
-
-impl Pbkdf2Offload for TestPlatform {
-    fn pbkdf2(
-        &self,
-        digest: Pbkdf2Digest,
-        password: &[u8],
-        salt: &[u8],
-        iterations: u32,
-        length: usize,
-    ) -> impl Future<Output = Option<Vec<u8>>> {
-        self.offloaded_salts.borrow_mut().push(String::from_utf8_lossy(salt).into_owned());
-        let computed = (self.offload == Offload::Computes && digest == Pbkdf2Digest::Sha256 && length == 32)
-            .then(|| djhash::pbkdf2_hmac_sha256(password, salt, iterations).to_vec());
-        ready(computed)
-    }
-}
-
+/// The core over the fake platform, its store holding [`snapshot`], with a
+/// WebCrypto stand-in that does (or refuses) PBKDF2-SHA256.
 struct Fixture {
     config: Config,
-    platform: TestPlatform,
+    platform: FakePlatform,
     state: State,
 }
 
@@ -122,12 +66,7 @@ impl Fixture {
     fn new(offload: Offload) -> Self {
         Fixture {
             config: Config::new(TOKEN),
-            platform: TestPlatform {
-                store: MemoryStore::new(snapshot()),
-                offload,
-                offloaded_salts: RefCell::default(),
-                store_down: Cell::new(false),
-            },
+            platform: FakePlatform::new(snapshot()).with_offload(offload),
             state: State::default(),
         }
     }
@@ -225,9 +164,9 @@ fn unknown_wrong_and_unusable_look_the_same_and_all_cost_a_verification() {
         assert_eq!(f.login(login, password), (401, r#"{"error":"wrong_credentials"}"#.to_string()), "{login}");
     }
     // Each of them ran one PBKDF2: the user's own, or the snapshot's decoy.
-    let salts = f.platform.offloaded_salts.borrow();
+    let salts = f.platform.offloaded_salts();
     assert_eq!(
-        *salts,
+        salts,
         [
             "nnh9zynQ7GNP0b996n40nQ",
             "decoysaltdecoysalt0000",
@@ -273,10 +212,9 @@ fn a_shared_email_never_logs_anyone_in_and_says_so_only_with_a_right_password() 
     }
     assert_eq!(f.login("shared@EXAMPLE.com", "whatever"), (401, r#"{"error":"wrong_credentials"}"#.into()));
     // Each login by the shared email verified both users' hashes, match or not.
-    let salts = f.platform.offloaded_salts.borrow();
+    let salts = f.platform.offloaded_salts();
     assert_eq!(salts.len(), 6);
     assert_eq!(salts.iter().filter(|s| *s == "nnh9zynQ7GNP0b996n40nQ").count(), 3);
-    drop(salts);
     // Nor by their usernames: Auth0 holds one user per email, so neither can
     // land (djedge audit names them); only the right password learns it.
     assert_eq!(f.login("sue", ALICE.0), (409, r#"{"error":"ambiguous_email"}"#.into()));
@@ -299,7 +237,7 @@ fn get_user_returns_the_login_profile_byte_for_byte_until_the_user_is_migrated()
     // Recorded by another instance: the same.
     let bob = f.post("/v1/get_user", serde_json::json!({ "email": "bob@example.com" }));
     assert_eq!(bob.0, 200);
-    f.platform.store.record(&Migration { id: UserId::Integer(2), at: "2026-01-01T00:00:00.000Z".into() });
+    f.platform.store().record(&Migration { id: UserId::Integer(2), at: "2026-01-01T00:00:00.000Z".into() });
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "bob@example.com" })), not_found);
     // Users without a usable password can still reset their way in.
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "ulla@example.com" })).0, 200);
@@ -322,7 +260,7 @@ fn the_post_login_action_gets_the_profile_by_auth0_id_and_the_migration_is_recor
     let uma = report(&format!("auth0|django_{UMA_ID}"));
     assert_eq!(json(&uma.response.body)["user_id"], format!("django_{UMA_ID}"));
     // Already recorded in the store: answered, not recorded again.
-    f.platform.store.record(&Migration { id: UserId::Integer(1), at: "2026-01-01T00:00:00.000Z".into() });
+    f.platform.store().record(&Migration { id: UserId::Integer(1), at: "2026-01-01T00:00:00.000Z".into() });
     let alice = report("auth0|django_1");
     assert_eq!((alice.response.status, alice.migrated), (200, None));
     for (user_id, status, body) in [
@@ -377,20 +315,20 @@ fn when_the_runtime_refuses_pbkdf2_the_core_derives_it_itself() {
     assert_eq!(f.login("alice", ALICE.0).0, 200);
     assert_eq!(f.login("alice", "wrong").0, 401);
     assert_eq!(f.login("bob", BOB.0).0, 200);
-    assert_eq!(f.platform.offloaded_salts.borrow().len(), 3, "each was offered to the runtime first");
+    assert_eq!(f.platform.offloaded_salts().len(), 3, "each was offered to the runtime first");
 
     // Above the runtime's cap nothing is offered at all.
     let mut f = Fixture::new(Offload::Computes);
     f.config.offload_max_iterations = 1000;
     assert_eq!(f.login("alice", ALICE.0).0, 200);
     assert_eq!(f.login("ian", IAN.0).0, 403);
-    assert_eq!(*f.platform.offloaded_salts.borrow(), ["2COwKSzSencF8mthwohcQg"], "only ian's 841 iterations");
+    assert_eq!(f.platform.offloaded_salts(), ["2COwKSzSencF8mthwohcQg"], "only ian's 841 iterations");
 }
 
 #[test]
 fn a_store_outage_is_a_503_never_a_wrong_password() {
     let f = Fixture::new(Offload::Computes);
-    f.platform.store_down.set(true);
+    f.platform.set_store_down(true);
     assert_eq!(f.login("alice", ALICE.0), (503, r#"{"error":"store_unavailable"}"#.into()));
     assert_eq!(f.post("/v1/get_user", serde_json::json!({ "email": "alice@example.com" })).0, 503);
 }
@@ -399,9 +337,9 @@ fn a_store_outage_is_a_503_never_a_wrong_password() {
 fn migration_records_page_through() {
     let f = Fixture::new(Offload::Computes);
     for id in 1..=2500 {
-        f.platform.store.record(&Migration { id: UserId::Integer(id), at: format!("t{id}") });
+        f.platform.store().record(&Migration { id: UserId::Integer(id), at: format!("t{id}") });
     }
-    f.platform.store.record(&Migration { id: UserId::Integer(7), at: "later".into() });
+    f.platform.store().record(&Migration { id: UserId::Integer(7), at: "later".into() });
     let mut seen = Vec::new();
     let mut cursor = serde_json::Value::Null;
     loop {
@@ -428,7 +366,7 @@ fn migration_records_page_through() {
 fn a_cursor_the_edge_did_not_give_is_a_400_and_never_reaches_the_store() {
     let f = Fixture::new(Offload::Computes);
     for id in 1..=1500 {
-        f.platform.store.record(&Migration { id: UserId::Integer(id), at: format!("t{id}") });
+        f.platform.store().record(&Migration { id: UserId::Integer(id), at: format!("t{id}") });
     }
     let (_, body) = f.post("/v1/migrations", serde_json::json!({}));
     let given = json(&body)["cursor"].as_str().unwrap().to_string();
@@ -436,7 +374,7 @@ fn a_cursor_the_edge_did_not_give_is_a_400_and_never_reaches_the_store() {
     assert_eq!(inner, "1000", "the memory store's own cursor, behind the tag");
     let forged_tag = format!("{}{}", if tag.starts_with('0') { '1' } else { '0' }, &tag[1..]);
     // The store is down: only a cursor that got past the core would say so.
-    f.platform.store_down.set(true);
+    f.platform.set_store_down(true);
     for cursor in ["1000", "", ".", "x.1000", &format!("{tag}.999"), &format!("{forged_tag}.1000")] {
         let (status, body) = f.post("/v1/migrations", serde_json::json!({ "cursor": cursor }));
         assert_eq!(status, 400, "{cursor:?}: {body}");
@@ -447,7 +385,7 @@ fn a_cursor_the_edge_did_not_give_is_a_400_and_never_reaches_the_store() {
         503,
         "a good cursor reaches the store"
     );
-    f.platform.store_down.set(false);
+    f.platform.set_store_down(false);
     let (status, body) = f.post("/v1/migrations", serde_json::json!({ "cursor": given }));
     assert_eq!((status, json(&body)["migrations"][0]["id"].as_i64()), (200, Some(1001)));
 
@@ -503,13 +441,13 @@ fn health_names_the_snapshot_the_store_has_whole() {
     assert_eq!(get(&f), (200, r#"{"status":"ok","snapshot":null}"#.into()), "nothing loaded yet");
     let mut values = snapshot();
     values.insert(djedge_snapshot::SNAPSHOT_KEY.into(), r#"{"digest":"ab12","users":6,"keys":12}"#.into());
-    f.platform.store = MemoryStore::new(values.clone());
+    f.platform = FakePlatform::new(values.clone()).with_offload(Offload::Computes);
     assert_eq!(get(&f), (200, r#"{"status":"ok","snapshot":{"digest":"ab12","users":6,"keys":12}}"#.into()));
-    f.platform.store_down.set(true);
+    f.platform.set_store_down(true);
     assert_eq!(get(&f), (503, r#"{"error":"store_unavailable"}"#.into()));
-    f.platform.store_down.set(false);
+    f.platform.set_store_down(false);
     values.insert(djedge_snapshot::SNAPSHOT_KEY.into(), "not json".into());
-    f.platform.store = MemoryStore::new(values);
+    f.platform = FakePlatform::new(values).with_offload(Offload::Computes);
     assert_eq!(get(&f).0, 500);
 }
 

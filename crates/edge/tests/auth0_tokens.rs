@@ -2,14 +2,10 @@
 //! often the tenant's key set is fetched. Keys and tokens are made here;
 //! the keys in tests/keys are test-only (`openssl genpkey -algorithm RSA
 //! -pkeyopt rsa_keygen_bits:2048`).
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::{Future, ready};
 
-use djedge_edge::{
-    Access, Clock, Config, Edge, Fetch, FetchError, Memory, MemoryStore, MigrationPage, NoOffload, Outcome,
-    Pbkdf2Digest, Pbkdf2Offload, Request, SettingsError, State, Store, StoreError,
-};
+use djedge_edge::testing::FakePlatform;
+use djedge_edge::{Access, Config, Edge, FetchError, Outcome, Request, SettingsError, State};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -82,55 +78,18 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The in-memory store, the system clock (as `jsonwebtoken` uses) moved by
-/// `skew_ms`, and a tenant serving `served` as its key set, counting fetches.
-struct Tenant {
-    store: MemoryStore,
-    served: RefCell<Result<String, FetchError>>,
-    fetches: Cell<usize>,
-    skew_ms: Cell<i64>,
+const JWKS_URL: &str = "https://djedge-test.eu.auth0.com/.well-known/jwks.json";
+
+/// The system clock's time in milliseconds (`jsonwebtoken` checks times
+/// against it too), moved by `skew_ms`.
+fn now_ms(skew_ms: i64) -> i64 {
+    now_s() * 1000 + skew_ms
 }
 
-impl Tenant {
-    fn new() -> Self {
-        Tenant {
-            store: MemoryStore::new(HashMap::new()),
-            served: RefCell::new(Ok(tenant_keys())),
-            fetches: Cell::new(0),
-            skew_ms: Cell::new(0),
-        }
-    }
-}
-
-impl Store for Tenant {
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>> {
-        self.store.get(key)
-    }
-    fn migrations(&self, cursor: Option<&str>) -> impl Future<Output = Result<MigrationPage, StoreError>> {
-        self.store.migrations(cursor)
-    }
-}
-
-impl Clock for Tenant {
-    fn now_unix_ms(&self) -> i64 {
-        now_s() * 1000 + self.skew_ms.get()
-    }
-}
-
-impl Memory for Tenant {}
-
-impl Pbkdf2Offload for Tenant {
-    fn pbkdf2(&self, h: Pbkdf2Digest, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
-        NoOffload.pbkdf2(h, p, s, i, l)
-    }
-}
-
-impl Fetch for Tenant {
-    fn fetch(&self, url: &str) -> impl Future<Output = Result<String, FetchError>> {
-        assert_eq!(url, format!("{ISSUER}.well-known/jwks.json"));
-        self.fetches.set(self.fetches.get() + 1);
-        ready(self.served.borrow().clone())
-    }
+/// An empty store, the clock at the system's time, and the tenant serving
+/// its key set.
+fn tenant() -> FakePlatform {
+    FakePlatform::new(HashMap::new()).with_now_ms(now_ms(0)).with_answer(JWKS_URL, Ok(tenant_keys()))
 }
 
 fn settings(pairs: &[(&str, &str)]) -> Result<Access, SettingsError> {
@@ -149,13 +108,13 @@ fn auth0_access(extra: &[(&str, &str)]) -> Access {
 }
 
 /// What `GET /v1/health` answers with `authorization`.
-fn health(config: &Config, platform: &Tenant, state: &State, authorization: &str) -> Outcome {
+fn health(config: &Config, platform: &FakePlatform, state: &State, authorization: &str) -> Outcome {
     let request = Request { method: "GET", path: "/v1/health", authorization: Some(authorization), body: b"" };
     pollster::block_on(Edge::new(config, platform, state).handle(&request))
 }
 
 /// Its status.
-fn status(config: &Config, platform: &Tenant, state: &State, authorization: &str) -> u16 {
+fn status(config: &Config, platform: &FakePlatform, state: &State, authorization: &str) -> u16 {
     health(config, platform, state, authorization).response.status
 }
 
@@ -166,7 +125,7 @@ fn bearer(token: &str) -> String {
 #[test]
 fn machine_tokens_of_allowed_apps_get_in() {
     let config = Config::with_access(auth0_access(&[]));
-    let (tenant, state) = (Tenant::new(), State::default());
+    let (tenant, state) = (tenant(), State::default());
     let rfc9068 = without(with(machine_claims(ACTION_APP), "client_id", json!(ACTION_APP)), "azp");
     let audiences = with(machine_claims(SCRIPTS_APP), "aud", json!(["https://other.api/", AUDIENCE]));
     for (what, token) in [
@@ -179,13 +138,13 @@ fn machine_tokens_of_allowed_apps_get_in() {
     ] {
         assert_eq!(status(&config, &tenant, &state, &bearer(&token)), 200, "{what}");
     }
-    assert_eq!(tenant.fetches.get(), 1, "the key set is fetched once and kept");
+    assert_eq!(tenant.fetched(), [JWKS_URL], "the key set is fetched once, from the tenant, and kept");
 }
 
 #[test]
 fn anything_else_is_a_401() {
     let config = Config::with_access(auth0_access(&[]));
-    let (tenant, state) = (Tenant::new(), State::default());
+    let (tenant, state) = (tenant(), State::default());
     let good = token(&machine_claims(SCRIPTS_APP));
     let [header, payload, signature]: [&str; 3] = good.split('.').collect::<Vec<_>>().try_into().unwrap();
     let altered_claims =
@@ -276,47 +235,47 @@ fn anything_else_is_a_401() {
 #[test]
 fn a_flood_of_made_up_kids_costs_one_fetch_a_minute() {
     let config = Config::with_access(auth0_access(&[]));
-    let (tenant, state) = (Tenant::new(), State::default());
+    let (tenant, state) = (tenant(), State::default());
     for n in 0..1000 {
         let forged = sign("other", &format!("made-up-{n}"), &machine_claims(SCRIPTS_APP));
         assert_eq!(status(&config, &tenant, &state, &bearer(&forged)), 401);
     }
-    assert_eq!(tenant.fetches.get(), 1, "one fetch for the first unknown kid, none for the rest of the minute");
-    tenant.skew_ms.set(61_000);
+    assert_eq!(tenant.fetched().len(), 1, "one fetch for the first unknown kid, none for the rest of the minute");
+    tenant.set_now_ms(now_ms(61_000));
     let forged = sign("other", "made-up-again", &machine_claims(SCRIPTS_APP));
     assert_eq!(status(&config, &tenant, &state, &bearer(&forged)), 401);
-    assert_eq!(tenant.fetches.get(), 2, "a minute on, one more");
+    assert_eq!(tenant.fetched().len(), 2, "a minute on, one more");
 }
 
 #[test]
 fn a_rotated_key_is_fetched_and_a_broken_tenant_keeps_the_keys_it_served() {
     let config = Config::with_access(auth0_access(&[]));
-    let (tenant, state) = (Tenant::new(), State::default());
+    let (tenant, state) = (tenant(), State::default());
     assert_eq!(status(&config, &tenant, &state, &bearer(&token(&machine_claims(SCRIPTS_APP)))), 200);
     // The tenant rotates in a new key: a token under it gets in, after one
     // fetch (a minute after the last one).
     let rotated = serde_json::to_string(&JwkSet { keys: vec![jwk("tenant-a", "key-a"), jwk("other", "key-new")] });
-    *tenant.served.borrow_mut() = Ok(rotated.unwrap());
-    tenant.skew_ms.set(61_000);
+    tenant.set_answer(JWKS_URL, Ok(rotated.unwrap()));
+    tenant.set_now_ms(now_ms(61_000));
     assert_eq!(status(&config, &tenant, &state, &bearer(&sign("other", "key-new", &machine_claims(SCRIPTS_APP)))), 200);
-    assert_eq!(tenant.fetches.get(), 2);
+    assert_eq!(tenant.fetched().len(), 2);
     // The tenant's key endpoint breaks; after the set's age is up the held
     // keys still serve.
-    *tenant.served.borrow_mut() = Err(FetchError("down".into()));
-    tenant.skew_ms.set(20 * 60_000);
+    tenant.set_answer(JWKS_URL, Err(FetchError("down".into())));
+    tenant.set_now_ms(now_ms(20 * 60_000));
     assert_eq!(status(&config, &tenant, &state, &bearer(&token(&machine_claims(SCRIPTS_APP)))), 200);
-    assert_eq!(tenant.fetches.get(), 3);
+    assert_eq!(tenant.fetched().len(), 3);
 }
 
 #[test]
 fn no_keys_at_all_is_a_503_and_the_static_token_still_gets_in() {
     let config = Config::with_access(auth0_access(&[("DJEDGE_API_TOKEN", STATIC_TOKEN)]));
-    let (tenant, state) = (Tenant::new(), State::default());
-    *tenant.served.borrow_mut() = Err(FetchError("down".into()));
+    let (tenant, state) = (tenant(), State::default());
+    tenant.set_answer(JWKS_URL, Err(FetchError("down".into())));
     let good = bearer(&token(&machine_claims(SCRIPTS_APP)));
     assert_eq!(status(&config, &tenant, &state, &good), 503, "keys_unavailable: retry");
     assert_eq!(status(&config, &tenant, &state, &good), 503, "still none, and no fetch for a minute");
-    assert_eq!(tenant.fetches.get(), 1);
+    assert_eq!(tenant.fetched().len(), 1);
     assert_eq!(status(&config, &tenant, &state, &bearer(STATIC_TOKEN)), 200);
     assert_eq!(status(&config, &tenant, &state, &bearer("static-token-0123456789abcdeX")), 401);
 }
@@ -325,10 +284,10 @@ fn no_keys_at_all_is_a_503_and_the_static_token_still_gets_in() {
 fn a_pinned_key_set_is_never_fetched() {
     let keys = tenant_keys();
     let config = Config::with_access(auth0_access(&[("DJEDGE_AUTH0_JWKS", &keys)]));
-    let (tenant, state) = (Tenant::new(), State::default());
+    let (tenant, state) = (tenant(), State::default());
     assert_eq!(status(&config, &tenant, &state, &bearer(&token(&machine_claims(SCRIPTS_APP)))), 200);
     assert_eq!(status(&config, &tenant, &state, &bearer(&sign("other", "key-x", &machine_claims(SCRIPTS_APP)))), 401);
-    assert_eq!(tenant.fetches.get(), 0);
+    assert_eq!(tenant.fetched().len(), 0);
 }
 
 #[test]
@@ -370,7 +329,7 @@ fn settings_that_cannot_work_are_refused_by_name() {
     ])
     .unwrap();
     let config = Config::with_access(local);
-    let (tenant, state) = (Tenant::new(), State::default());
+    let (tenant, state) = (tenant(), State::default());
     let claims = with(machine_claims(SCRIPTS_APP), "iss", json!("http://127.0.0.1:9999/"));
     assert_eq!(status(&config, &tenant, &state, &bearer(&token(&claims))), 200);
     assert_eq!(status(&config, &tenant, &state, &bearer(&token(&machine_claims(SCRIPTS_APP)))), 401);

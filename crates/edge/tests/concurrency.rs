@@ -2,12 +2,8 @@
 //! instance's one arena, taking turns, and never reserve a second (a
 //! Worker isolate has room for one). Hashes are real Django 5.2's at its
 //! default costs (tests/vectors/django-5.2.json).
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use djedge_edge::{Clock, Config, Edge, Memory, MemoryStore, MigrationPage, NoOffload, Pbkdf2Offload, Request, State};
-use djedge_edge::{Fetch, Pbkdf2Digest, Store, StoreError};
+use djedge_edge::testing::FakePlatform;
+use djedge_edge::{Config, Edge, Request, State};
 use djedge_snapshot::{DECOY_KEY, UserRecord, testing};
 
 const TOKEN: &str = "test-token-0123456789abcdef0123456789";
@@ -35,55 +31,11 @@ fn django_users() -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// A store whose every read yields once before answering, as a KV read
-/// does: requests interleave there.
-struct YieldingStore {
-    store: MemoryStore,
-}
-
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-impl Store for YieldingStore {
-    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        YieldOnce(false).await;
-        self.store.get(key).await
-    }
-    async fn migrations(&self, cursor: Option<&str>) -> Result<MigrationPage, StoreError> {
-        self.store.migrations(cursor).await
-    }
-}
-
-impl Clock for YieldingStore {
-    fn now_unix_ms(&self) -> i64 {
-        1_790_000_000_000
-    }
-}
-
-impl Memory for YieldingStore {}
-impl Fetch for YieldingStore {}
-
-impl Pbkdf2Offload for YieldingStore {
-    fn pbkdf2(&self, h: Pbkdf2Digest, p: &[u8], s: &[u8], i: u32, l: usize) -> impl Future<Output = Option<Vec<u8>>> {
-        NoOffload.pbkdf2(h, p, s, i, l)
-    }
-}
-
+/// The core over a store whose every read yields once before answering,
+/// as a KV read does: requests interleave there.
 struct Fixture {
     config: Config,
-    platform: YieldingStore,
+    platform: FakePlatform,
     users: Vec<(String, String, String)>,
 }
 
@@ -102,7 +54,7 @@ impl Fixture {
         // Unknown logins are verified against a decoy of argon2's cost.
         let argon2 = djhash::DjangoHash::parse(&users[0].2).unwrap().decoy();
         kv.insert(DECOY_KEY.into(), argon2);
-        Fixture { config: Config::new(TOKEN), platform: YieldingStore { store: MemoryStore::new(kv) }, users }
+        Fixture { config: Config::new(TOKEN), platform: FakePlatform::new(kv).yielding(), users }
     }
 
     /// The logins of one client: each user right, each user wrong, and an

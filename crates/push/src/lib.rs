@@ -10,9 +10,13 @@
 //!   snapshot would keep the keys this one no longer has), unless forced.
 //! - **Where it goes** is a [`Kv`]: Cloudflare's REST API ([`Cloudflare`],
 //!   paced and retried) or wrangler's local KV ([`Wrangler`]).
+//!
+//! [`sync`] runs export-then-push repeatedly from one directory (`djedge
+//! sync`), with the export and the push given by its caller.
 
 mod cloudflare;
 mod edge;
+mod sync;
 mod wrangler;
 
 use std::collections::BTreeMap;
@@ -24,6 +28,7 @@ pub use cloudflare::{Cloudflare, CloudflareOptions, DEFAULT_API_URL};
 use djedge_snapshot::{ENTRIES_PER_FILE, FORMAT_VERSION, KvPair, Manifest, SnapshotError, SnapshotStamp, read_json};
 pub use edge::{EdgeWait, wait_for_edge};
 use serde::{Deserialize, Serialize};
+pub use sync::{SYNC_STATE_FILE, SyncError, SyncOptions, SyncSteps, sync};
 pub use wrangler::Wrangler;
 
 /// Cloudflare's bulk endpoints take 100 MB a request; this leaves room for

@@ -5,6 +5,7 @@ the code exchange, with ID tokens made there)."""
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -477,6 +478,65 @@ class Auth0SetupFromSettings(TransactionTestCase):
             with override_settings(DJEDGE_AUTH0_DOMAIN="example.eu.auth0.com/x"):
                 with self.assertRaisesMessage(CommandError, "settings.DJEDGE_AUTH0_DOMAIN must name the Auth0 tenant"):
                     call_command("djedge_finish", connection=self.connection)
+
+
+class DeployFromSettings(TransactionTestCase):
+    """The README's route: four settings and `manage.py djedge_deploy`, from
+    the installed wheel (whose binary carries the Worker), against the local
+    Cloudflare API (tests/cloudflare/api.mjs, which runs what is uploaded to
+    it in local workerd) and the local tenant. The Worker then answers the
+    site's users."""
+
+    token = "cloudflare-deploy-test-token"
+    account = "0123456789abcdef0123456789abcdef"
+
+    def setUp(self):
+        if os.environ.get("DJEDGE_TEST_DATABASE") != "sqlite":
+            self.skipTest("one deploy per Django version and user model is enough (the export is the same code)")
+        self.cloudflare = subprocess.Popen(["node", "../cloudflare/api.mjs", "--token", self.token,
+                                            "--account", self.account], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.cloudflare.wait, 30)
+        self.addCleanup(self.cloudflare.terminate)
+        self.api = self.cloudflare.stdout.readline().strip()
+        self.assertTrue(self.api.startswith("http://"), self.api)
+        origin = self.api.removesuffix("/client/v4")
+        self.worker = requests.post(f"{origin}/_test/workers-dev/djedge", timeout=30).json()["url"]
+        self.requests = lambda: requests.get(f"{origin}/_test/requests", timeout=10).json()
+        self.state = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.state, True)
+        self.environment = {"CLOUDFLARE_API_TOKEN": self.token,
+                            "AUTH0_CLIENT_ID": TENANT["apps"]["management"]["client_id"],
+                            "AUTH0_CLIENT_SECRET": TENANT["apps"]["management"]["client_secret"]}
+
+    def deploy(self, **options):
+        out = StringIO()
+        with mock.patch.dict(os.environ, self.environment):
+            call_command("djedge_deploy", api_url=self.api, edge_url=self.worker, edge_timeout=60, stdout=out, **options)
+        return out.getvalue()
+
+    def test_four_settings_and_one_command(self):
+        make_user("alice@example.com", "wonderland")
+        connection = f"django-deploy-{os.getpid()}-{User._meta.model_name}"
+        with self.assertRaisesMessage(CommandError, "Set DJEDGE_STATE_DIR (or --state-dir), "
+                                                    "DJEDGE_CLOUDFLARE_ACCOUNT_ID (or --account-id), "
+                                                    "DJEDGE_AUTH0_CONNECTION (or --connection)."):
+            self.deploy()
+        with override_settings(DJEDGE_STATE_DIR=self.state, DJEDGE_CLOUDFLARE_ACCOUNT_ID=self.account,
+                               DJEDGE_AUTH0_CONNECTION=connection):
+            self.deploy(dry_run=True)
+            self.assertEqual([r for r in self.requests() if r["method"] != "GET"], [], "--dry-run writes nothing")
+            url = self.deploy().splitlines()[-1]
+        self.assertEqual(url, self.worker)
+        script = next(c for c in tenant_test("state")["connections"] if c["name"] == connection)["options"]
+        configuration = script["configuration"]
+        token = requests.post(f"{TENANT['url']}/oauth/token", timeout=10, json={
+            "grant_type": "client_credentials", "client_id": configuration["DJEDGE_CLIENT_ID"],
+            "client_secret": configuration["DJEDGE_CLIENT_SECRET"], "audience": configuration["DJEDGE_AUDIENCE"],
+        }).json()["access_token"]
+        login = requests.post(f"{self.worker}/v1/login", timeout=30, headers={"authorization": f"Bearer {token}"},
+                              json={"username": "alice@example.com", "password": "wonderland"})
+        self.assertEqual(login.status_code, 200, login.text)
+        self.assertEqual(login.json()["email"], "alice@example.com")
 
 
 class Commands(SimpleTestCase):

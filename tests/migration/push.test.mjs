@@ -10,7 +10,7 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKv } from '../cloudflare/kv.mjs';
-import { bigDatabase, loaded, run, sql } from './snapshots.mjs';
+import { bigDatabase, loaded, run, sql } from '../edge/snapshots.mjs';
 
 const token = 'cf-test-token-not-a-real-one';
 

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTenant } from '../auth0/tenant.mjs';
-import { loaded, run } from './snapshots.mjs';
+import { loaded, run } from '../edge/snapshots.mjs';
 
 test('progress reconciled with the users Auth0 holds', async (t) => {
   const tenant = await startTenant({

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getUser, login, targets } from './support.mjs';
+import { getUser, login, targets } from '../edge/support.mjs';
 
 const djedge = fileURLToPath(new URL('../../target/release/djedge', import.meta.url));
 const snapshot = process.env.DJEDGE_SNAPSHOT;
@@ -42,9 +42,12 @@ test('users who logged in through the Worker are left out of the import files', 
       assert.equal(status, 403, 'inactive in Django: blocked in the file, refused at the edge');
       continue;
     }
-    for (const key of ['user_id', 'email', 'name', 'given_name', 'family_name', 'email_verified', 'app_metadata']) {
+    for (const key of ['user_id', 'email', 'name', 'given_name', 'family_name', 'email_verified']) {
       assert.deepEqual(imported[key], profile[key], `${imported.user_id} ${key}`);
     }
+    // The same Django metadata; the file's users are also marked as the
+    // bulk import's (what `djedge progress --auth0-users` tells them by).
+    assert.deepEqual(imported.app_metadata, { ...profile.app_metadata, djedge: { bulk_import: true } }, imported.user_id);
   }
 
   const progress = JSON.parse(execFileSync(djedge, ['progress', '--snapshot', snapshot, '--migrations', migrations, '--json'], { encoding: 'utf8' }));

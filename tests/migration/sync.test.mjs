@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, copyFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { djedge, run, sql } from './snapshots.mjs';
+import { djedge, run, sql } from '../edge/snapshots.mjs';
 
 const token = 'sync-test-token-0123456789';
 const port = Number(process.env.DJEDGE_SYNC_TEST_PORT ?? 8790);

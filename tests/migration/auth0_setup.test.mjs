@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { auth0Script, setUpConnection, targets, tenant, tenantState } from './support.mjs';
+import { auth0Script, setUpConnection, targets, tenant, tenantState } from '../edge/support.mjs';
 import { EXISTING_CONNECTION } from '../auth0/tenant.mjs';
 
 const djedge = fileURLToPath(new URL('../../target/release/djedge', import.meta.url));
