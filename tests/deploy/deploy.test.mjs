@@ -139,3 +139,19 @@ test('a run with nothing to do writes nothing; sync carries on from the same sta
   assert.equal(sync.status, 0, sync.stderr);
   assert.match(sync.stderr, /nothing changed since/);
 });
+
+test('a secret lost on Cloudflare is set again; a state directory of another Worker is refused', async () => {
+  const before = uploads(await apiRequests()).length;
+  const deleted = await fetch(`${cloudflare.url}/accounts/${accountId}/workers/scripts/djedge/secrets/DJEDGE_AUTH0_DOMAIN`, {
+    method: 'DELETE', headers: { authorization: `Bearer ${cloudflareToken}` },
+  });
+  assert.equal(deleted.status, 200);
+  const again = await deploy();
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(again.stderr.match(/set the Worker's secret \w+/g), ['set the Worker\'s secret DJEDGE_AUTH0_DOMAIN']);
+  assert.equal(uploads(await apiRequests()).length, before, 'no upload');
+
+  const other = await deploy('--name', 'another');
+  assert.notEqual(other.status, 0);
+  assert.match(other.stderr, /deploy-state\.json is the state of the Worker djedge in account \w+: give this one its own --state-dir/);
+});

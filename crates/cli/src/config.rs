@@ -366,6 +366,7 @@ fn target(args: TargetArgs, env: Environment<'_>) -> Result<Target, Failure> {
             url: edge_url(&url),
             token: variable(env, API_TOKEN)
                 .ok_or_else(|| format!("--edge needs the edge's token in {API_TOKEN} to read /v1/health"))?,
+            token_source: "check DJEDGE_API_TOKEN",
             timeout: Duration::from_secs(args.edge_timeout),
             interval: EDGE_POLL_INTERVAL,
         }),

@@ -52,7 +52,6 @@ struct DeployState {
     namespace_id: Option<String>,
     /// The SHA-256 of the last upload (modules and metadata).
     worker_digest: Option<String>,
-    edge_url: Option<String>,
     /// The SHA-256 of what the last Auth0 setup was given.
     auth0_digest: Option<String>,
     /// Each secret's SHA-256, to tell whether it changed.
@@ -98,7 +97,11 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
     };
     let stopped = |step: &'static str| {
         let path = path.display().to_string();
+        let dry_run = config.dry_run;
         move |e: crate::Failure| -> crate::Failure {
+            if dry_run {
+                return format!("the dry run stopped at {step}: {e}").into();
+            }
             format!(
                 "deploy stopped at {step}: {e}. What came before is in place ({path}): run deploy again to go on \
                  from there"
@@ -110,6 +113,11 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
 
     // 1. The namespace.
     let namespace_id = namespace(&mut account, config, &log).map_err(|e| stopped("the KV namespace")(e.into()))?;
+    if namespace_id.is_some() && state.namespace_id != namespace_id && !config.dry_run {
+        // Another namespace than sync last pushed to (a first deploy, or one
+        // deleted and made again): its next export is a full one.
+        forget_sync_base(&config.state_dir)?;
+    }
     state.namespace_id.clone_from(&namespace_id);
     save(&state)?;
 
@@ -132,6 +140,17 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
         cpu_ms: config.cpu_ms,
     };
     let worker_digest = upload_digest(&upload);
+    // What Cloudflare holds, not only what the state says: a Worker deleted
+    // since is uploaded again, and secrets it lost are set again.
+    let secrets_there = match account.secret_names(&config.script) {
+        Ok(names) => Some(names),
+        Err(ApiError::Refused { status: 404, .. }) => None,
+        Err(e) => return Err(stopped("the Worker's upload")(e.into())),
+    };
+    if secrets_there.is_none() {
+        state.worker_digest = None;
+    }
+    state.secrets.retain(|name, _| secrets_there.as_ref().is_some_and(|there| there.contains(name)));
     if state.worker_digest.as_deref() == Some(worker_digest.as_str()) {
         log.same(&format!("the Worker {} is as uploaded last", config.script));
     } else {
@@ -152,8 +171,6 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
     let workers_dev =
         workers_dev(&mut account, config, &log).map_err(|e| stopped("the workers.dev route")(e.into()))?;
     let edge_url = config.edge_url.clone().unwrap_or(workers_dev);
-    state.edge_url = Some(edge_url.clone());
-    save(&state)?;
 
     // 5. Auth0.
     let options = SetupOptions {
@@ -209,8 +226,13 @@ pub(crate) fn run(config: &Deploy) -> Result<(), crate::Failure> {
     };
     let token = djedge_auth0_api::client_credentials_token(&set_up.app, &set_up.edge.audience)
         .map_err(|e| stopped("the check of the Worker")(e.into()))?;
-    let wait =
-        EdgeWait { url: edge_url.clone(), token, timeout: config.edge_timeout, interval: config.edge_poll_interval };
+    let wait = EdgeWait {
+        url: edge_url.clone(),
+        token,
+        token_source: "the app's Auth0 token: check the Worker's DJEDGE_AUTH0_* secrets (a rerun sets them again)",
+        timeout: config.edge_timeout,
+        interval: config.edge_poll_interval,
+    };
     let waited =
         djedge_push::wait_for_edge(&wait, &digest).map_err(|e| stopped("the check of the Worker")(e.into()))?;
     eprintln!(
@@ -234,7 +256,16 @@ fn load(path: &Path, config: &Deploy) -> Result<DeployState, crate::Failure> {
         Ok(text) => {
             let state: DeployState =
                 serde_json::from_str(&text).map_err(|e| format!("{}: not a deploy state: {e}", path.display()))?;
-            Ok(if state.account_id == fresh.account_id && state.script == fresh.script { state } else { fresh })
+            if state.account_id != fresh.account_id || state.script != fresh.script {
+                return Err(format!(
+                    "{} is the state of the Worker {} in account {}: give this one its own --state-dir",
+                    path.display(),
+                    state.script,
+                    state.account_id
+                )
+                .into());
+            }
+            Ok(state)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(fresh),
         Err(e) => Err(format!("{}: {e}", path.display()).into()),
@@ -267,6 +298,20 @@ fn worker_modules(dir: Option<&Path>) -> Result<Vec<Module>, crate::Failure> {
     }
 }
 
+/// Makes sync's next run export in full: its last pushed snapshot is not in
+/// this namespace. The snapshots stay; only the state naming the base goes.
+fn forget_sync_base(state_dir: &Path) -> Result<(), crate::Failure> {
+    let path = state_dir.join(djedge_push::SYNC_STATE_FILE);
+    match fs::remove_file(&path) {
+        Ok(()) => {
+            eprintln!("deploy: a new namespace: the next export is a full one");
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("{}: {e}", path.display()).into()),
+    }
+}
+
 /// Finds the namespace by title, or creates it; `None` only under
 /// `--dry-run` when it does not exist yet.
 fn namespace(account: &mut Account, config: &Deploy, log: &Log) -> Result<Option<String>, ApiError> {
@@ -279,7 +324,14 @@ fn namespace(account: &mut Account, config: &Deploy, log: &Log) -> Result<Option
     if config.dry_run {
         return Ok(None);
     }
-    Ok(Some(account.create_namespace(title)?.id))
+    match account.create_namespace(title) {
+        Ok(created) => Ok(Some(created.id)),
+        // A retried create whose first attempt landed: it is there now.
+        Err(e @ ApiError::Refused { status: 400, .. }) => {
+            account.namespaces()?.into_iter().find(|n| &n.title == title).map(|n| Some(n.id)).ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Sync's run into the namespace: the same state directory, no wait (the

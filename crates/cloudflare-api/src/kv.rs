@@ -32,9 +32,16 @@ impl Account {
                 status: 200,
                 message: format!("the KV namespaces are not a list of namespaces: {e}"),
             })?;
+            // A short page is the last; so is one that adds nothing (a server
+            // that ignores `page` would otherwise be asked forever).
+            let before = all.len();
             let last = listed.len() < NAMESPACES_PER_PAGE;
-            all.extend(listed);
-            if last {
+            for namespace in listed {
+                if !all.contains(&namespace) {
+                    all.push(namespace);
+                }
+            }
+            if last || all.len() == before {
                 break;
             }
         }

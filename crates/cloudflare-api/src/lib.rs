@@ -26,8 +26,8 @@ pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
 /// The longest wait between two attempts, whatever `Retry-After` says.
 const MAX_WAIT: Duration = Duration::from_secs(300);
 
-/// How to reach an account.
-#[derive(Debug, Clone)]
+/// How to reach an account. Its `Debug` leaves the token out.
+#[derive(Clone)]
 pub struct AccountOptions {
     /// [`DEFAULT_API_URL`], or a local server's (tests).
     pub api_url: String,
@@ -39,6 +39,17 @@ pub struct AccountOptions {
     pub requests_per_minute: u32,
     /// Attempts per request before giving up.
     pub attempts: u32,
+}
+
+impl fmt::Debug for AccountOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountOptions")
+            .field("api_url", &self.api_url)
+            .field("account_id", &self.account_id)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a call failed.

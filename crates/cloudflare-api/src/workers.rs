@@ -168,12 +168,16 @@ impl Account {
     /// The account has none yet (one is chosen once, in the dashboard), or
     /// the API refused.
     pub fn workers_subdomain(&mut self) -> Result<String, ApiError> {
-        let result = self.call("GET", "/workers/subdomain", None, "to read the account's workers.dev subdomain")?;
-        result.get("subdomain").and_then(Value::as_str).map(String::from).ok_or_else(|| ApiError::Refused {
-            status: 200,
+        let none_yet = |status| ApiError::Refused {
+            status,
             message: "the account has no workers.dev subdomain yet: choose one in the dashboard (Workers & Pages)"
                 .into(),
-        })
+        };
+        let result = match self.call("GET", "/workers/subdomain", None, "to read the account's workers.dev subdomain") {
+            Err(ApiError::Refused { status: 404, .. }) => return Err(none_yet(404)),
+            other => other?,
+        };
+        result.get("subdomain").and_then(Value::as_str).map(String::from).ok_or_else(|| none_yet(200))
     }
 
     /// Whether the script answers on workers.dev.

@@ -8,16 +8,24 @@ use std::time::{Duration, Instant};
 use crate::PushError;
 
 /// Where and how long to wait.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EdgeWait {
     /// The Worker's (or `djedge serve`'s) URL.
     pub url: String,
-    /// Its bearer token (`DJEDGE_API_TOKEN`).
+    /// Its bearer token.
     pub token: String,
+    /// Where the token came from, for the message when the edge refuses it.
+    pub token_source: &'static str,
     /// How long to wait at most.
     pub timeout: Duration,
     /// Between polls.
     pub interval: Duration,
+}
+
+impl std::fmt::Debug for EdgeWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeWait").field("url", &self.url).field("timeout", &self.timeout).finish_non_exhaustive()
+    }
 }
 
 /// Waits until the edge names `digest`; returns how long that took.
@@ -40,7 +48,7 @@ pub fn wait_for_edge(wait: &EdgeWait, digest: &str) -> Result<Duration, PushErro
                 let status = response.status().as_u16();
                 let body: serde_json::Value = response.body_mut().read_json().unwrap_or(serde_json::Value::Null);
                 if status == 401 {
-                    return Err(PushError::Edge(format!("{url} refused the token (401): check DJEDGE_API_TOKEN")));
+                    return Err(PushError::Edge(format!("{url} refused the token (401): {}", wait.token_source)));
                 }
                 let named = body.pointer("/snapshot/digest").and_then(serde_json::Value::as_str);
                 if named == Some(digest) {

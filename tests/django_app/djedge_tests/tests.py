@@ -538,6 +538,15 @@ class DeployFromSettings(TransactionTestCase):
         self.assertEqual(login.status_code, 200, login.text)
         self.assertEqual(login.json()["email"], "alice@example.com")
 
+        # Then sync keeps it current from the same settings alone.
+        make_user("bob@example.com", "builder")
+        with override_settings(DJEDGE_STATE_DIR=self.state, DJEDGE_CLOUDFLARE_ACCOUNT_ID=self.account), \
+                mock.patch.dict(os.environ, self.environment):
+            call_command("djedge_sync", api_url=self.api, stdout=StringIO())
+        login = requests.post(f"{self.worker}/v1/login", timeout=30, headers={"authorization": f"Bearer {token}"},
+                              json={"username": "bob@example.com", "password": "builder"})
+        self.assertEqual(login.status_code, 200, login.text)
+
 
 class Commands(SimpleTestCase):
     """What the djedge_* commands hand the binary."""
