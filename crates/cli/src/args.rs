@@ -371,15 +371,8 @@ pub(crate) struct DeployArgs {
     /// Snapshots kept besides the one last pushed.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub keep: usize,
-    /// Cloudflare's API (another URL: a local server, for tests).
-    #[arg(long, value_name = "URL", default_value = djedge_push::DEFAULT_API_URL)]
-    pub api_url: String,
-    /// Requests a minute at most to Cloudflare's API.
-    #[arg(long, value_name = "N", default_value_t = 200)]
-    pub requests_per_minute: u32,
-    /// Attempts per Cloudflare request (429s, 5xx, no answer) before giving up.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub attempts: u32,
+    #[command(flatten)]
+    pub api: CloudflareApiArgs,
     /// How long to wait for the Worker to answer from the snapshot, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub edge_timeout: u64,
@@ -389,6 +382,21 @@ pub(crate) struct DeployArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// How to call Cloudflare's API: push's, sync's and deploy's.
+#[derive(Args, Debug)]
+pub(crate) struct CloudflareApiArgs {
+    /// Cloudflare's API (another URL: a local server, for tests).
+    #[arg(long, value_name = "URL", default_value = djedge_push::DEFAULT_API_URL)]
+    pub api_url: String,
+    /// Requests a minute at most: the API allows 1,200 per 5 minutes, shared
+    /// with everything else using the token.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub requests_per_minute: u32,
+    /// Attempts per request (429s, 5xx, no answer) before giving up.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub attempts: u32,
 }
 
 /// Where a push goes, and the edge to watch: shared by push and sync.
@@ -407,16 +415,8 @@ pub(crate) struct TargetArgs {
     /// With --local: wrangler's --persist-to directory.
     #[arg(long, value_name = "DIR", requires = "local")]
     pub persist_to: Option<std::path::PathBuf>,
-    /// Cloudflare's API (another URL: a local server, for tests).
-    #[arg(long, value_name = "URL", default_value = djedge_push::DEFAULT_API_URL)]
-    pub api_url: String,
-    /// Requests a minute at most: the API allows 1,200 per 5 minutes, shared
-    /// with everything else using the token.
-    #[arg(long, value_name = "N", default_value_t = 200)]
-    pub requests_per_minute: u32,
-    /// Attempts per request (429s, 5xx, no answer) before giving up.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub attempts: u32,
+    #[command(flatten)]
+    pub api: CloudflareApiArgs,
     /// Push whatever snapshot the namespace holds.
     #[arg(long)]
     pub force: bool,

@@ -224,17 +224,7 @@ impl Command {
                 export: export_options(&a.source, PathBuf::new(), None),
                 state_dir: a.state_dir,
                 keep: a.keep,
-                account: AccountOptions {
-                    api_url: a.api_url,
-                    account_id: a.account_id,
-                    token: variable(env, CLOUDFLARE_TOKEN).ok_or_else(|| {
-                        format!(
-                            "set {CLOUDFLARE_TOKEN} to an API token with the permissions the README lists for deploy"
-                        )
-                    })?,
-                    requests_per_minute: a.requests_per_minute,
-                    attempts: a.attempts,
-                },
+                account: account(a.api, a.account_id, env, "the permissions the README lists for deploy")?,
                 namespace_title: format!("{}-snapshot", a.name),
                 script: a.name,
                 worker: a.worker,
@@ -341,6 +331,25 @@ fn credentials(domain: Auth0Domain, env: Environment<'_>) -> Result<Credentials,
     Ok(Credentials { domain, client_id: get(AUTH0_CLIENT_ID)?, client_secret: get(AUTH0_CLIENT_SECRET)? })
 }
 
+/// A Cloudflare account through its API, the token from the environment
+/// (`permissions`: what the message asks the token to have).
+fn account(
+    api: args::CloudflareApiArgs,
+    account_id: String,
+    env: Environment<'_>,
+    permissions: &str,
+) -> Result<AccountOptions, Failure> {
+    let token = variable(env, CLOUDFLARE_TOKEN)
+        .ok_or_else(|| format!("set {CLOUDFLARE_TOKEN} to an API token with {permissions}"))?;
+    Ok(AccountOptions {
+        api_url: api.api_url,
+        account_id,
+        token,
+        requests_per_minute: api.requests_per_minute,
+        attempts: api.attempts,
+    })
+}
+
 fn target(args: TargetArgs, env: Environment<'_>) -> Result<Target, Failure> {
     let kv = if args.local {
         KvTarget::Local { persist_to: args.persist_to }
@@ -348,16 +357,8 @@ fn target(args: TargetArgs, env: Environment<'_>) -> Result<Target, Failure> {
         let (Some(account_id), Some(namespace_id)) = (args.account_id, args.namespace_id) else {
             return Err("give --account-id and --namespace-id (sync: or deploy first), or --local".into());
         };
-        let token = variable(env, CLOUDFLARE_TOKEN)
-            .ok_or_else(|| format!("set {CLOUDFLARE_TOKEN} to an API token with Workers KV Storage Write"))?;
         KvTarget::Cloudflare(CloudflareOptions {
-            account: AccountOptions {
-                api_url: args.api_url,
-                account_id,
-                token,
-                requests_per_minute: args.requests_per_minute,
-                attempts: args.attempts,
-            },
+            account: account(args.api, account_id, env, "Workers KV Storage Write")?,
             namespace_id,
         })
     };
