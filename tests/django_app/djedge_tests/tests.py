@@ -508,8 +508,27 @@ class DeployFromSettings(TransactionTestCase):
                             "AUTH0_CLIENT_ID": TENANT["apps"]["management"]["client_id"],
                             "AUTH0_CLIENT_SECRET": TENANT["apps"]["management"]["client_secret"]}
 
+    def carried_worker(self):
+        """Whether the installed binary carries the Worker (a wheel built with
+        DJEDGE_WORKER_DIR, as test_django.sh builds it); a plain `pip install .`
+        does not, and deploy then says how to get one before anything else."""
+        tried = subprocess.run(
+            [djedge_binary(), "deploy", "--dry-run", "--state-dir", self.state, "--account-id", self.account,
+             "--domain", "example.auth0.com", "--connection", "c", "--database", "sqlite:///none",
+             "--api-url", "http://127.0.0.1:9", "--attempts", "1"],
+            capture_output=True, text=True, env={**os.environ, **self.environment})
+        if "carries no Worker" in tried.stderr:
+            self.assertIn("pass --worker crates/worker/build", tried.stderr)
+            return False
+        self.assertIn("the dry run stopped at the KV namespace", tried.stderr)
+        return True
+
     def deploy(self, **options):
         out = StringIO()
+        if not self.carried_worker():
+            built = os.path.join(os.path.dirname(__file__), "..", "..", "..", "crates", "worker", "build")
+            self.assertTrue(os.path.isdir(built), "no Worker in the binary, and none built (scripts/build-worker.sh)")
+            options.setdefault("worker", built)
         with mock.patch.dict(os.environ, self.environment):
             call_command("djedge_deploy", api_url=self.api, edge_url=self.worker, edge_timeout=60, stdout=out, **options)
         return out.getvalue()
