@@ -24,6 +24,9 @@ mod limits;
 mod params;
 mod parse;
 mod pbkdf2_sha256;
+// Wasm's SHA-256 compression for PBKDF2 (natively sha2's runs).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod sha256_words;
 // Wasm's scrypt; natively the `scrypt` crate runs instead (verify.rs), and
 // the tests check this one against it there too.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]

@@ -4,8 +4,8 @@
 //! per-iteration HMAC bookkeeping (block buffers, length counters, finalize
 //! padding) costs about a fifth of the time natively with SHA-NI, and pushes
 //! Wasm past 1.5x Django. Here each iteration after the first is exactly two
-//! calls of sha2's own compression function on blocks whose padding is
-//! written once. `crates/djhash/benches/pbkdf2_loop.rs` keeps the comparison with the
+//! calls of SHA-256's compression function on blocks whose padding is fixed:
+//! natively sha2's, in Wasm djhash's own over words (`sha256_words.rs`). `crates/djhash/benches/pbkdf2_loop.rs` keeps the comparison with the
 //! crate; a property test proves both give the same bytes.
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
@@ -16,14 +16,16 @@ use sha2::block_api::compress256;
 const IV: [u32; 8] =
     [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19];
 
-/// A 64-byte block holding a 32-byte message that follows one key block:
-/// the 0x80 terminator and the bit length (64 + 32) * 8 = 768 are fixed.
-const fn padded_block() -> [u8; 64] {
+/// A 64-byte block for a 32-byte message that follows one key block, the
+/// message not yet written: the 0x80 terminator and the bit length
+/// (64 + 32) * 8 = 768 are fixed.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+const PADDED_BLOCK: [u8; 64] = {
     let mut block = [0u8; 64];
     block[32] = 0x80;
     block[62] = 0x03;
     block
-}
+};
 
 /// PBKDF2-HMAC-SHA256 with a 32-byte output; `rounds` of 0 is treated as 1.
 pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
@@ -55,28 +57,56 @@ pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32]
     compress256(&mut inner_state, &[inner_key]);
     compress256(&mut outer_state, &[outer_key]);
 
-    let (mut inner_block, mut outer_block) = (padded_block(), padded_block());
-    for (b, f) in inner_block.iter_mut().zip(&first) {
-        *b = *f;
-    }
-    let mut result = first;
+    // From here on every block is a 32-byte message after one key block:
+    // Ui = outer(inner(U(i-1))), kept as words from U1 to the result.
+    let mut u = words(&first);
+    let mut result = u;
     for _ in 1..rounds {
-        let mut state = inner_state;
-        compress256(&mut state, &[inner_block]);
-        write_be(&state, &mut outer_block);
-        let mut state = outer_state;
-        compress256(&mut state, &[outer_block]);
-        write_be(&state, &mut inner_block);
-        for (r, u) in result.iter_mut().zip(&inner_block) {
-            *r ^= u;
+        u = compress_message(&outer_state, &compress_message(&inner_state, &u));
+        for (r, x) in result.iter_mut().zip(&u) {
+            *r ^= x;
         }
     }
-    result
-}
-
-/// The state words, big-endian, into the first 32 bytes of `block`.
-fn write_be(state: &[u32; 8], block: &mut [u8; 64]) {
-    for (chunk, word) in block.chunks_exact_mut(4).zip(state) {
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(&result) {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
+    out
+}
+
+/// 32 bytes as 8 big-endian words.
+fn words(bytes: &[u8; 32]) -> [u32; 8] {
+    let mut words = [0u32; 8];
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+        if let [a, b, c, d] = *chunk {
+            *word = u32::from_be_bytes([a, b, c, d]);
+        }
+    }
+    words
+}
+
+/// `state` after the block that holds `message` (8 words) and the padding of
+/// a 32-byte message following one key block: the 0x80 terminator and the
+/// bit length (64 + 32) * 8 = 768.
+///
+/// In Wasm with SIMD128 djhash's own word-wise compression, with the padding folded in as
+/// constants (`sha256_words.rs` says why).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn compress_message(state: &[u32; 8], message: &[u32; 8]) -> [u32; 8] {
+    let [m0, m1, m2, m3, m4, m5, m6, m7] = *message;
+    crate::sha256_words::compress(state, &[m0, m1, m2, m3, m4, m5, m6, m7, 0x8000_0000, 0, 0, 0, 0, 0, 0, 768])
+}
+
+/// Elsewhere sha2's (SHA-NI where the CPU has it), on bytes.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn compress_message(state: &[u32; 8], message: &[u32; 8]) -> [u32; 8] {
+    let mut block = PADDED_BLOCK;
+    for (chunk, word) in block.chunks_exact_mut(4).zip(message) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    let mut state = *state;
+    compress256(&mut state, &[block]);
+    state
 }
