@@ -12,6 +12,12 @@ runs this once per Django version:
 default costs (the password is compare.PASSWORD) in a copy of the demo
 database, which each commit's `djedge export` then turns into its own KV.
 
+`wasm` and `native` time builds without a Worker (djhash's Wasm packages
+under node; `djedge verify` binaries) against Django in the same way, for
+tuning one function without building two whole commits:
+
+    python side_by_side.py wasm --vectors vectors.json --pkg A=a/djhash_wasm.js --pkg B=...
+
 `time` interleaves: every round times each format once on every side, A and
 B alternating which goes first, and reports the minimum and median of the
 rounds. On a busy machine the minimum is the least disturbed figure and the
@@ -196,21 +202,27 @@ def run_timing(args):
                 med("Worker " + b) / med("node " + b)))
 
 
+def node_runner(name, pkg, flags, procs):
+    """A runner verifying in one long-lived node instance of the wasm-bindgen
+    nodejs package `pkg` (wasm_verify.mjs --lines)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wasm_verify.mjs")
+    proc = LineProcess(["node", *flags, script, pkg, "--lines"])
+    procs.append(proc)
+
+    def via_node(vector):
+        assert proc.ask({"encoded": vector["encoded"], "password": PASSWORD})["ok"] is True
+
+    return (name, via_node)
+
+
 def run_bare(args):
     """The same Wasm module in bare workerd (benches/workerd_wasm.mjs) and in
     node, each with its own V8 flags, interleaved."""
     data, vectors = load_vectors(args)
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wasm_verify.mjs")
     runners, procs = [], []
     for spec in args.node:
         name, _, flags = spec.partition("=")
-        proc = LineProcess(["node", *flags.split(), script, args.pkg, "--lines"])
-        procs.append(proc)
-
-        def via_node(vector, proc=proc):
-            assert proc.ask({"encoded": vector["encoded"], "password": PASSWORD})["ok"] is True
-
-        runners.append(("node " + name, via_node))
+        runners.append(node_runner("node " + name, args.pkg, flags.split(), procs))
     for spec in args.workerd:
         name, _, url = spec.partition("=")
 
@@ -219,6 +231,18 @@ def run_bare(args):
             assert status == 200 and json.loads(body)["ok"] is True, (status, body[:200])
 
         runners.append(("workerd " + name, via_workerd))
+    samples = interleaved(vectors, [runners], args.rounds)
+    for proc in procs:
+        proc.close()
+    report(data, vectors, samples, [k for k, _ in runners], args.rounds, args.json)
+
+
+def run_wasm(args):
+    """Builds of djhash's Wasm (wasm-bindgen nodejs packages, e.g. variants of
+    one function while it is tuned) under node, interleaved with Django."""
+    data, vectors = load_vectors(args)
+    procs = []
+    runners = [node_runner(name, pkg, [], procs) for name, _, pkg in (spec.partition("=") for spec in args.pkg)]
     samples = interleaved(vectors, [runners], args.rounds)
     for proc in procs:
         proc.close()
@@ -276,6 +300,12 @@ def main():
     bare.add_argument("--rounds", type=int, default=7)
     bare.add_argument("--formats")
     bare.add_argument("--json")
+    wasm = commands.add_parser("wasm", help="builds of djhash's Wasm under node only, interleaved")
+    wasm.add_argument("--vectors", required=True)
+    wasm.add_argument("--pkg", action="append", required=True, help="NAME=PATH of a wasm-bindgen nodejs package")
+    wasm.add_argument("--rounds", type=int, default=9)
+    wasm.add_argument("--formats")
+    wasm.add_argument("--json")
     native = commands.add_parser("native", help="native djedge verify binaries only, interleaved")
     native.add_argument("--vectors", required=True)
     native.add_argument("--djedge", action="append", required=True)
@@ -289,6 +319,8 @@ def main():
         make_users(args.db, args.out)
     elif args.command == "bare":
         run_bare(args)
+    elif args.command == "wasm":
+        run_wasm(args)
     else:
         run_timing(args)
 
