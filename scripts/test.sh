@@ -28,6 +28,9 @@ cargo clippy --locked --workspace --lib --bins -- -D warnings
 # allowances reach only #[test] functions).
 cargo clippy --locked --workspace --tests --benches -- -D warnings \
   -A clippy::unwrap_used -A clippy::expect_used -A clippy::panic -A clippy::indexing_slicing
+# djhash's Wasm-only code (the SIMD128 SHA-256 and Salsa20/8) as the Worker
+# builds it.
+cargo clippy --locked -p djhash --target wasm32-unknown-unknown --lib -- -D warnings
 
 if wants rust; then
   # A real PostgreSQL and a real MariaDB (Debian's packages), each holding

@@ -4,9 +4,11 @@
 //! per-iteration HMAC bookkeeping (block buffers, length counters, finalize
 //! padding) costs about a fifth of the time natively with SHA-NI, and pushes
 //! Wasm past 1.5x Django. Here each iteration after the first is exactly two
-//! calls of SHA-256's compression function on blocks whose padding is fixed:
-//! natively sha2's, in Wasm djhash's own over words (`sha256_words.rs`). `crates/djhash/benches/pbkdf2_loop.rs` keeps the comparison with the
-//! crate; a property test proves both give the same bytes.
+//! calls of SHA-256's compression function on blocks whose padding is fixed,
+//! the hashes kept as words: natively sha2's compression, in Wasm djhash's
+//! own (`sha256_words.rs`). `crates/djhash/benches/pbkdf2_loop.rs` keeps the
+//! comparison with the crate; a property test proves both give the same
+//! bytes, and the Django vectors run in Wasm too.
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
@@ -89,8 +91,8 @@ fn words(bytes: &[u8; 32]) -> [u32; 8] {
 /// a 32-byte message following one key block: the 0x80 terminator and the
 /// bit length (64 + 32) * 8 = 768.
 ///
-/// In Wasm with SIMD128 djhash's own word-wise compression, with the padding folded in as
-/// constants (`sha256_words.rs` says why).
+/// In Wasm with SIMD128 djhash's own compression over words, the padding
+/// folded in as constants (`sha256_words.rs` says why).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn compress_message(state: &[u32; 8], message: &[u32; 8]) -> [u32; 8] {
