@@ -41,24 +41,24 @@ pub(crate) fn compress(state: &[u32; 8], block: &[u32; 16]) -> [u32; 8] {
     let mut x = [u32x4(w0, w1, w2, w3), u32x4(w4, w5, w6, w7), u32x4(w8, w9, w10, w11), u32x4(w12, w13, w14, w15)];
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
 
-    // Round i with schedule word `w`; the names turn instead of the values
-    // moving.
+    // One round with `w`, a schedule word plus its round constant; the names
+    // turn instead of the values moving.
     macro_rules! round {
-        ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $i:expr, $w:expr) => {
+        ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $w:expr) => {
             let t1 = $h.wrapping_add(big_sigma1($e)).wrapping_add($g ^ ($e & ($f ^ $g))).wrapping_add($w);
             let t2 = big_sigma0($a).wrapping_add((($a ^ $b) & ($b ^ $c)) ^ $b);
             $d = $d.wrapping_add(t1);
             $h = t1.wrapping_add(t2);
         };
     }
-    // Four rounds from the schedule words in `v`.
+    // Rounds i to i + 3 from the schedule words in `v`.
     macro_rules! four_rounds {
         ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $i:expr, $v:expr) => {
             let v = u32x4_add($v, u32x4(K[$i], K[$i + 1], K[$i + 2], K[$i + 3]));
-            round!($a, $b, $c, $d, $e, $f, $g, $h, $i, u32x4_extract_lane::<0>(v));
-            round!($h, $a, $b, $c, $d, $e, $f, $g, $i + 1, u32x4_extract_lane::<1>(v));
-            round!($g, $h, $a, $b, $c, $d, $e, $f, $i + 2, u32x4_extract_lane::<2>(v));
-            round!($f, $g, $h, $a, $b, $c, $d, $e, $i + 3, u32x4_extract_lane::<3>(v));
+            round!($a, $b, $c, $d, $e, $f, $g, $h, u32x4_extract_lane::<0>(v));
+            round!($h, $a, $b, $c, $d, $e, $f, $g, u32x4_extract_lane::<1>(v));
+            round!($g, $h, $a, $b, $c, $d, $e, $f, u32x4_extract_lane::<2>(v));
+            round!($f, $g, $h, $a, $b, $c, $d, $e, u32x4_extract_lane::<3>(v));
         };
     }
     four_rounds!(a, b, c, d, e, f, g, h, 0, x[0]);
@@ -109,7 +109,7 @@ fn next_four(x: &[v128; 4]) -> v128 {
     u32x4_add(sum, i32x4_shuffle::<4, 4, 2, 3>(high, zero))
 }
 
-/// Rotate each lane right by `n` (`m` = 32 - `n`).
+/// Each lane rotated right by `N` (`M` is 32 - `N`).
 #[inline(always)]
 fn rotate_right<const N: u32, const M: u32>(x: v128) -> v128 {
     v128_xor(u32x4_shr(x, N), u32x4_shl(x, M))
@@ -165,8 +165,8 @@ mod tests {
 
     #[test]
     fn equals_sha2_on_many_states_and_blocks() {
-        // xorshift32: proptest does not run in Wasm, and every word of the
-        // state and block takes every bit pattern across 10,000 draws.
+        // 10,000 pseudo-random states and blocks from xorshift32 (proptest
+        // does not run in Wasm).
         let mut seed = 0x9e37_79b9u32;
         let mut next = || {
             seed ^= seed << 13;
