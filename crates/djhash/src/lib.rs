@@ -19,6 +19,11 @@
 extern crate alloc;
 
 mod arena;
+// Wasm's bcrypt core (natively the bcrypt crate runs; the tests check this
+// one against it).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod bcrypt_core;
+mod blowfish_pi;
 mod error;
 mod limits;
 mod params;

@@ -145,6 +145,9 @@ fn bcrypt(kind: BcryptKind, password: &[u8], cost: u32, salt: [u8; 16], stored: 
         *k = *p;
     }
     let (key, _) = key.split_at(len); // len is at most 72, the key's size
+    #[cfg(target_arch = "wasm32")]
+    let raw = crate::bcrypt_core::bcrypt(cost, &salt, key);
+    #[cfg(not(target_arch = "wasm32"))]
     let raw = ::bcrypt::bcrypt(cost, salt, key);
     // Compare the whole re-encoded salt and checksum, as Django compares the
     // whole string pyca/bcrypt writes back (bcrypt keeps 23 of its 24 bytes).
