@@ -3,54 +3,74 @@
 //! `bcrypt` crate runs, the one pyca/bcrypt 4 wraps.
 //!
 //! Why not the crate in Wasm too: there it ran 1.16-1.28x Django's time.
-//! This one has the same rounds, but the four S-boxes are one flat array,
-//! ExpandKey is one loop over its 521 blocks, and the key and salt are read
-//! as words once rather than byte by byte at every expansion. Under V8 that
-//! is faster (`benches/README.md`, "bcrypt in Wasm"); which of the three V8
-//! rewards was not isolated. The tests check it against the crate, natively
+//! This one has the same rounds, but the four S-boxes are one flat array at
+//! a fixed address (`STATE`), ExpandKey is one loop over its 521 blocks,
+//! and the key and salt are read as words once rather than byte by byte at
+//! every expansion. Under V8 that is faster (`benches/README.md`, "bcrypt in
+//! Wasm"). The tests check it against the crate, natively
 //! and in Wasm, and the Django vectors run through it in Wasm.
+
+use core::cell::Cell;
 
 use crate::blowfish_pi;
 
 /// Blowfish's state: the four S-boxes one after another, and the P-array.
 struct Blowfish {
-    s: [u32; 1024],
-    p: [u32; 18],
+    s: [Cell<u32>; 1024],
+    p: [Cell<u32>; 18],
+}
+
+thread_local! {
+    /// The state of the bcrypt in progress, at a fixed address: V8 then
+    /// folds the S-boxes' base into each lookup's offset, where a state on
+    /// the stack costs an add per lookup (6% of bcrypt in workerd,
+    /// `benches/README.md`). A Worker has one thread; natively each thread
+    /// has its own. `bcrypt` sets it from pi before use and again after, so
+    /// nothing derived from a password stays in it.
+    static STATE: Blowfish = const {
+        Blowfish { s: [const { Cell::new(0) }; 1024], p: [const { Cell::new(0) }; 18] }
+    };
 }
 
 #[allow(clippy::indexing_slicing, reason = "every index is a byte plus a multiple of 256 below 1024, or below 18")]
 impl Blowfish {
     /// Blowfish's initial state: pi's digits.
-    const fn new() -> Self {
-        Blowfish { s: blowfish_pi::S, p: blowfish_pi::P }
+    fn reset(&self) {
+        for (cell, word) in self.s.iter().zip(blowfish_pi::S) {
+            cell.set(word);
+        }
+        for (cell, word) in self.p.iter().zip(blowfish_pi::P) {
+            cell.set(word);
+        }
     }
 
     #[inline(always)]
     fn f(&self, x: u32) -> u32 {
-        let a = self.s[(x >> 24) as usize];
-        let b = self.s[256 + ((x >> 16) & 0xff) as usize];
-        let c = self.s[512 + ((x >> 8) & 0xff) as usize];
-        let d = self.s[768 + (x & 0xff) as usize];
+        let a = self.s[(x >> 24) as usize].get();
+        let b = self.s[256 + ((x >> 16) & 0xff) as usize].get();
+        let c = self.s[512 + ((x >> 8) & 0xff) as usize].get();
+        let d = self.s[768 + (x & 0xff) as usize].get();
         (a.wrapping_add(b) ^ c).wrapping_add(d)
     }
 
     #[inline(always)]
     fn encrypt(&self, [mut l, mut r]: [u32; 2]) -> [u32; 2] {
         for i in (0..16).step_by(2) {
-            l ^= self.p[i];
+            l ^= self.p[i].get();
             r ^= self.f(l);
-            r ^= self.p[i + 1];
+            r ^= self.p[i + 1].get();
             l ^= self.f(r);
         }
-        [r ^ self.p[17], l ^ self.p[16]]
+        [r ^ self.p[17].get(), l ^ self.p[16].get()]
     }
 
     /// ExpandKey: the key's words into the P-array, then every P and S
     /// entry replaced by the chained encryption, each block first XORed
     /// with the salt's next two words when there is a salt.
-    fn expand(&mut self, key: &[u32; 18], salt: Option<&[u32; 4]>) {
-        for (p, k) in self.p.iter_mut().zip(key) {
-            *p ^= k;
+    #[inline(always)]
+    fn expand(&self, key: &[u32; 18], salt: Option<&[u32; 4]>) {
+        for (p, k) in self.p.iter().zip(key) {
+            p.set(p.get() ^ k);
         }
         let mut block = [0u32; 2];
         for i in 0..9 + 512 {
@@ -61,11 +81,13 @@ impl Blowfish {
             }
             block = self.encrypt(block);
             let [l, r] = block;
-            if i < 9 {
-                (self.p[2 * i], self.p[2 * i + 1]) = (l, r);
+            let (first, second) = if i < 9 {
+                (&self.p[2 * i], &self.p[2 * i + 1])
             } else {
-                (self.s[2 * (i - 9)], self.s[2 * (i - 9) + 1]) = (l, r);
-            }
+                (&self.s[2 * (i - 9)], &self.s[2 * (i - 9) + 1])
+            };
+            first.set(l);
+            second.set(r);
         }
     }
 }
@@ -82,25 +104,28 @@ pub(crate) fn bcrypt(cost: u32, salt: &[u8; 16], key: &[u8]) -> [u8; 24] {
     let key = cyclic_words::<18>(key);
     let salt = cyclic_words::<4>(salt);
     let salt_key = salt_as_key(&salt);
-    let mut state = Blowfish::new();
-    state.expand(&key, Some(&salt));
-    for _ in 0..1u64 << cost {
-        state.expand(&key, None);
-        state.expand(&salt_key, None);
-    }
     let text = cyclic_words::<6>(b"OrpheanBeholderScryDoubt");
     let mut out = [0u8; 24];
-    for (block, out) in text.chunks_exact(2).zip(out.chunks_exact_mut(8)) {
-        if let &[l, r] = block {
-            let mut pair = [l, r];
-            for _ in 0..64 {
-                pair = state.encrypt(pair);
-            }
-            for (chunk, word) in out.chunks_exact_mut(4).zip(pair) {
-                chunk.copy_from_slice(&word.to_be_bytes());
+    STATE.with(|state| {
+        state.reset();
+        state.expand(&key, Some(&salt));
+        for _ in 0..1u64 << cost {
+            state.expand(&key, None);
+            state.expand(&salt_key, None);
+        }
+        for (block, out) in text.chunks_exact(2).zip(out.chunks_exact_mut(8)) {
+            if let &[l, r] = block {
+                let mut pair = [l, r];
+                for _ in 0..64 {
+                    pair = state.encrypt(pair);
+                }
+                for (chunk, word) in out.chunks_exact_mut(4).zip(pair) {
+                    chunk.copy_from_slice(&word.to_be_bytes());
+                }
             }
         }
-    }
+        state.reset();
+    });
     out
 }
 
